@@ -1,0 +1,98 @@
+// Batch normalisation over [N, C, ...] per channel c, with M = N·H·W values per channel.
+// Training: μ, σ² (biased) from the batch, x̂ = (x − μ)·r with r = 1/√(σ² + ε), y = γ·x̂ + β; the running averages
+// move by `momentum` towards μ and the unbiased σ²·M/(M−1) (PyTorch semantics).
+//   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·r·(dy − dβ/M − x̂·dγ/M)
+//      = dy·(γr) + x·(−γr³·Σdy(x−μ)/M) + (−γr·dβ/M + μ·γr³·Σdy(x−μ)/M)   — one fused per-channel pass.
+// Evaluation: μ, σ² are the running statistics (constants): dx = dy·γr, dγ = Σ dy·(x − μ)·r, dβ = Σ dy.
+namespace Standalone.Autograd;
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch norm; in training mode updates runningMean/runningVar in place (when given). Returns y.
+    /// </summary>
+    public static Variable BatchNorm2d(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, double momentum = 0.1, double eps = 1e-5) =>
+        new BatchNormNode().Run(x, weight, bias, runningMean, runningVar, training, momentum, eps);
+
+    private sealed class BatchNormNode : Node
+    {
+        private Tensor? _x, _mean, _rstd, _gamma;
+        private long _count;
+
+        public Variable Run(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+        {
+            int c = x.Shape.Rank >= 2 ? x.Shape[1] : -1;
+            if (x.Shape.Rank < 2 || weight.Shape != new Shape(c) || bias.Shape != new Shape(c))
+                throw new ArgumentException($"batch_norm: input {x.Shape} needs weight and bias of shape [{c}], got {weight.Shape} and {bias.Shape}");
+            _count = x.Shape.Numel / c;
+            Tensor mean, variance;
+            if (training)
+            {
+                if (_count < 2) throw new ArgumentException($"batch_norm: training needs more than one value per channel, got input {x.Shape}");
+                (mean, variance) = x.Data.ChannelMeanVar();
+                if (runningMean != null && runningVar != null)
+                {
+                    using (Grad.Disabled())
+                    {
+                        runningMean.MulInPlace(1 - momentum).AddInPlace(mean, momentum);
+                        runningVar.MulInPlace(1 - momentum).AddInPlace(variance, momentum * _count / (_count - 1));
+                    }
+                }
+            }
+            else
+            {
+                if (runningMean == null || runningVar == null) throw new ArgumentException("batch_norm: evaluation mode needs running statistics");
+                mean = runningMean.Share();
+                variance = runningVar.Share();
+            }
+            using (variance)
+            {
+                _rstd = variance.Affine(1, eps).ApplyInPlace(Standalone.Backends.UnaryOp.Rsqrt);
+            }
+            _mean = mean;
+            using var scale = weight.Data.Mul(_rstd);
+            using var meanScale = mean.Mul(scale);
+            using var shift = bias.Data.Sub(meanScale);
+            var y = Tensor.ChannelAffine(x.Data, scale, shift);
+            _x = x.Data.Share();
+            _gamma = weight.Data.Share();
+            _training = training;
+            return Record(y, x, weight, bias);
+        }
+
+        private bool _training;
+
+        protected internal override void Backward(Tensor dOut, GradSink sink)
+        {
+            var (sumDy, sumDyXc) = Tensor.ChannelGradSums(dOut, _x!, _mean!);
+            using (sumDyXc)
+            {
+                if (NeedsGrad(1)) sink.Add(1, sumDyXc.Mul(_rstd!));
+                if (NeedsGrad(0)) sink.Add(0, InputGradient(dOut, sumDy, sumDyXc));
+            }
+            if (NeedsGrad(2)) sink.Add(2, sumDy); else sumDy.Dispose();
+        }
+
+        private Tensor InputGradient(Tensor dOut, Tensor sumDy, Tensor sumDyXc)
+        {
+            using var gr = _gamma!.Mul(_rstd!);
+            if (!_training)
+            {
+                using var zero = Tensor.ZerosLike(gr);
+                return Tensor.ChannelAffine(dOut, gr, zero);
+            }
+            double invM = 1.0 / _count;
+            // k2 = −γ r³ Σdy(x−μ) / M ;  k3 = −γ r Σdy / M − μ·k2
+            using var r2 = _rstd!.Square();
+            using var grr = gr.Mul(r2);
+            using var k2 = grr.Mul(sumDyXc).MulInPlace(-invM);
+            using var grDy = gr.Mul(sumDy).MulInPlace(-invM);
+            using var muK2 = _mean!.Mul(k2);
+            using var k3 = grDy.Sub(muK2);
+            return Tensor.ChannelAffine(dOut, gr, k3, _x, k2);
+        }
+
+        protected override void ReleaseSaved() { _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); }
+    }
+}

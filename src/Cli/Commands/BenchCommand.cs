@@ -1,0 +1,39 @@
+// `standalone bench [--json FILE] [--quick]`: runs the throughput harness and prints (and optionally writes) the
+// four keys sgemm_gflops_1024, sgemm_gflops_2048, resnet20_train_img_s, resnet20_infer_img_s.
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Standalone.Models.Benchmarks;
+using Standalone.Models.IO;
+
+namespace Standalone.Cli.Commands;
+
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the results to this JSON file (replaced atomically)." };
+        var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a smoke test, not a measurement)." };
+        var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
+        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions };
+        command.SetAction(parse =>
+        {
+            int reps = parse.GetValue(repetitions);
+            if (reps < 1) throw new ArgumentException($"--repetitions must be at least 1, got {reps}");
+            var result = ThroughputBenchmark.Run(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)), step => Console.Error.WriteLine($"measuring {step} ..."));
+            var keys = new JsonObject
+            {
+                ["sgemm_gflops_1024"] = Math.Round(result.SgemmGflops1024, 1),
+                ["sgemm_gflops_2048"] = Math.Round(result.SgemmGflops2048, 1),
+                ["resnet20_train_img_s"] = Math.Round(result.ResNet20TrainImagesPerSecond, 1),
+                ["resnet20_infer_img_s"] = Math.Round(result.ResNet20InferImagesPerSecond, 1),
+            };
+            foreach (var (key, value) in keys) Console.WriteLine($"{key,-24} {value}");
+            Console.WriteLine($"device: {result.Device}; training: {result.Gen0Collections} gen-0 GCs over {result.TimedTrainSteps} timed steps, " +
+                $"{result.AllocatedKilobytesPerTrainStep:F0} KiB managed allocation per step, {result.PoolArraysAllocatedWhenWarm} new pooled buffers once warm");
+            if (parse.GetValue(json) is { } file) AtomicFile.WriteAllText(file.FullName, keys.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,138 @@
+// The end-to-end throughput harness behind `standalone bench`: SGEMM GFLOP/s and ResNet-20 training/inference
+// images per second, each the median of several timed repetitions after warm-up, with the GC activity of the timed
+// training steps. The peer script bench/peers/torch_resnet20.py measures the same keys the same way.
+using System.Diagnostics;
+using Standalone.Autograd;
+using Standalone.Autograd.Optim;
+using Standalone.Models.Zoo;
+
+namespace Standalone.Models.Benchmarks;
+
+public sealed record BenchOptions(int Repetitions = 5, int TrainBatch = 128, int InferBatch = 256, int StepsPerRepetition = 3, bool Quick = false);
+
+public sealed record BenchResult(
+    double SgemmGflops1024,
+    double SgemmGflops2048,
+    double ResNet20TrainImagesPerSecond,
+    double ResNet20InferImagesPerSecond,
+    int Gen0Collections,
+    int TimedTrainSteps,
+    double AllocatedKilobytesPerTrainStep,
+    long PoolArraysAllocatedWhenWarm,
+    string Device,
+    int Threads);
+
+public static class ThroughputBenchmark
+{
+    public static BenchResult Run(BenchOptions options, Action<string>? progress = null)
+    {
+        progress ??= _ => { };
+        var backend = Tensor.DefaultBackend;
+        progress("sgemm 1024³");
+        double g1024 = Sgemm(1024, options.Quick ? 3 : options.Repetitions * 2);
+        progress("sgemm 2048³");
+        double g2048 = Sgemm(2048, options.Quick ? 2 : options.Repetitions);
+        progress("resnet20 training (batch " + options.TrainBatch + ")");
+        var (train, gen0, steps, kb, poolAllocs) = Train(options);
+        progress("resnet20 inference (batch " + options.InferBatch + ")");
+        double infer = Infer(options);
+        return new BenchResult(g1024, g2048, train, infer, gen0, steps, kb, poolAllocs, backend.Name, Environment.ProcessorCount);
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+    }
+
+    /// <summary>GFLOP/s of C = A·B for n×n float32 matrices (2n³ flops), through the backend's MatMul.</summary>
+    public static double Sgemm(int n, int repetitions)
+    {
+        var rng = new Rng(1);
+        using var a = Tensor.RandomUniform(new Shape(1, n, n), -1, 1, rng);
+        using var b = Tensor.RandomUniform(new Shape(1, n, n), -1, 1, rng);
+        using var c = Tensor.Zeros(new Shape(1, n, n));
+        var backend = a.Backend;
+        backend.MatMul(a.View, false, b.View, false, c.View, 1, 0);
+        backend.Synchronize();
+        var times = new List<double>();
+        for (int r = 0; r < repetitions; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            backend.MatMul(a.View, false, b.View, false, c.View, 1, 0);
+            backend.Synchronize();
+            times.Add(2.0 * n * n * n / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return Median(times);
+    }
+
+    /// <summary>The ResNet-20 the benchmark measures: shortcut B, 1×32×32 input, 10 classes.</summary>
+    public static ResNetCifar CreateModel() => new(depth: 20, numClasses: 10, inChannels: 1, seed: 0);
+
+    private static (double ImagesPerSecond, int Gen0, int Steps, double KbPerStep, long PoolAllocations) Train(BenchOptions o)
+    {
+        var model = CreateModel();
+        model.Train();
+        var optimizer = new Sgd(model.Parameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4);
+        var rng = new Rng(2);
+        using var input = Tensor.RandomNormal(new Shape(o.TrainBatch, 1, 32, 32), 0, 1, rng);
+        var labelValues = new long[o.TrainBatch];
+        for (int i = 0; i < labelValues.Length; i++) labelValues[i] = rng.NextInt(10);
+        using var labels = Tensor.FromArray<long>(labelValues, new Shape(o.TrainBatch));
+
+        void Step()
+        {
+            using var scope = TensorScope.Begin();
+            var logits = model.Forward(Variable.Constant(input));
+            var loss = F.CrossEntropy(logits, labels);
+            optimizer.ZeroGrad();
+            loss.Backward();
+            optimizer.Step();
+            input.Backend.Synchronize();
+        }
+
+        for (int i = 0; i < 3; i++) Step();
+        var (poolBefore, _) = Standalone.Backends.Cpu.CpuBackend.Instance.PoolStatistics;
+        int gen0Before = GC.CollectionCount(0);
+        long bytesBefore = GC.GetTotalAllocatedBytes(precise: false);
+        int steps = 0;
+        var rates = new List<double>();
+        int reps = o.Quick ? 2 : o.Repetitions;
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int s = 0; s < o.StepsPerRepetition; s++) Step();
+            rates.Add(o.TrainBatch * o.StepsPerRepetition / sw.Elapsed.TotalSeconds);
+            steps += o.StepsPerRepetition;
+        }
+        int gen0 = GC.CollectionCount(0) - gen0Before;
+        double kb = (GC.GetTotalAllocatedBytes(precise: false) - bytesBefore) / 1024.0 / steps;
+        var (poolAfter, _) = Standalone.Backends.Cpu.CpuBackend.Instance.PoolStatistics;
+        return (Median(rates), gen0, steps, kb, poolAfter - poolBefore);
+    }
+
+    private static double Infer(BenchOptions o)
+    {
+        var model = CreateModel();
+        model.Eval();
+        using var input = Tensor.RandomNormal(new Shape(o.InferBatch, 1, 32, 32), 0, 1, new Rng(3));
+        void Step()
+        {
+            using var scope = TensorScope.Begin();
+            using var noGrad = Grad.Disabled();
+            model.Forward(Variable.Constant(input));
+            input.Backend.Synchronize();
+        }
+        for (int i = 0; i < 2; i++) Step();
+        var rates = new List<double>();
+        int reps = o.Quick ? 2 : o.Repetitions;
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int s = 0; s < o.StepsPerRepetition; s++) Step();
+            rates.Add(o.InferBatch * o.StepsPerRepetition / sw.Elapsed.TotalSeconds);
+        }
+        return Median(rates);
+    }
+}

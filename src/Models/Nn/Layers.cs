@@ -1,0 +1,135 @@
+// The layers a ResNet or VGG needs, as modules with PyTorch parameter names (weight, bias, running_mean, ...).
+using Standalone.Autograd;
+using Standalone.Backends;
+
+namespace Standalone.Models.Nn;
+
+public sealed class Conv2d : Module
+{
+    public Conv2d(int inChannels, int outChannels, int kernel, Rng rng, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true)
+    {
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        Kernel = kernel;
+        Geometry = new Conv2dParams(stride, stride, padding, padding, dilation, dilation, groups);
+        Weight = RegisterParameter("weight", Init.KaimingNormal(new Shape(outChannels, inChannels / groups, kernel, kernel), rng));
+        if (bias) Bias = RegisterParameter("bias", Init.UniformFanIn(new Shape(outChannels), (long)inChannels / groups * kernel * kernel, rng));
+    }
+
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int Kernel { get; }
+    public Conv2dParams Geometry { get; }
+    public Variable Weight { get; }
+    public Variable? Bias { get; }
+
+    public override Variable Forward(Variable x) => F.Conv2d(x, Weight, Bias, Geometry);
+}
+
+public sealed class BatchNorm2d : Module
+{
+    private long _batchesTracked;
+
+    public BatchNorm2d(int channels, double momentum = 0.1, double eps = 1e-5)
+    {
+        Channels = channels;
+        Momentum = momentum;
+        Eps = eps;
+        Weight = RegisterParameter("weight", Tensor.Ones(new Shape(channels)));
+        Bias = RegisterParameter("bias", Tensor.Zeros(new Shape(channels)));
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(new Shape(channels)));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones(new Shape(channels)));
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(new Shape(), DType.Int64));
+    }
+
+    public int Channels { get; }
+    public double Momentum { get; }
+    public double Eps { get; }
+    public Variable Weight { get; }
+    public Variable Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+    public Tensor NumBatchesTracked { get; }
+
+    public override Variable Forward(Variable x)
+    {
+        if (Training) NumBatchesTracked.Fill(++_batchesTracked);
+        return F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+    }
+}
+
+public sealed class Linear : Module
+{
+    public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = RegisterParameter("weight", Init.UniformFanIn(new Shape(outFeatures, inFeatures), inFeatures, rng));
+        if (bias) Bias = RegisterParameter("bias", Init.UniformFanIn(new Shape(outFeatures), inFeatures, rng));
+    }
+
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public Variable Weight { get; }
+    public Variable? Bias { get; }
+
+    public override Variable Forward(Variable x) => F.Linear(x, Weight, Bias);
+}
+
+public sealed class ReLU : Module
+{
+    public override Variable Forward(Variable x) => F.Relu(x);
+}
+
+public sealed class MaxPool2d(int kernel, int stride = -1, int padding = 0) : Module
+{
+    public override Variable Forward(Variable x) => F.MaxPool2d(x, kernel, stride, padding);
+}
+
+public sealed class AvgPool2d(int kernel, int stride = -1, int padding = 0) : Module
+{
+    public override Variable Forward(Variable x) => F.AvgPool2d(x, kernel, stride, padding);
+}
+
+/// <summary>nn.AdaptiveAvgPool2d((1, 1)).</summary>
+public sealed class GlobalAvgPool2d : Module
+{
+    public override Variable Forward(Variable x) => F.GlobalAvgPool2d(x);
+}
+
+public sealed class Flatten(int startAxis = 1) : Module
+{
+    public override Variable Forward(Variable x) => F.Flatten(x, startAxis);
+}
+
+public sealed class Dropout(double p, Rng rng) : Module
+{
+    public double P { get; } = p;
+    public override Variable Forward(Variable x) => F.Dropout(x, P, Training, rng);
+}
+
+/// <summary>Children named "0", "1", ... applied in order.</summary>
+public sealed class Sequential : Module
+{
+    private readonly List<Module> _layers = new();
+
+    public Sequential(params Module[] layers)
+    {
+        foreach (var layer in layers) Add(layer);
+    }
+
+    public Sequential Add(Module layer)
+    {
+        Register(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    public IReadOnlyList<Module> Layers => _layers;
+
+    public override Variable Forward(Variable x)
+    {
+        foreach (var layer in _layers) x = layer.Forward(x);
+        return x;
+    }
+}

@@ -1,0 +1,241 @@
+// Per-channel primitives behind batch normalisation, over contiguous [N, C, S] tensors (S = H·W):
+// ChannelMeanVar (statistics), ChannelAffine (the normalise-and-scale pass, optionally fused with a second input,
+// e.g. a residual branch) and ChannelGradSums (the two sums the batch-norm backward needs).
+//
+// Sums accumulate in double for both dtypes. The variance uses shifted sums: with K = the channel's first element,
+// mean = K + Σ(x−K)/n and var = Σ(x−K)²/n − (Σ(x−K)/n)², which stays accurate when |mean| ≫ std (a naive
+// Σx² − (Σx)²/n does not) while reading x once. Work splits over channels, and also over the batch when there are
+// fewer channels than threads; the partial sums are then combined per channel.
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Standalone.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    private const long NormParallelThreshold = 1 << 15;
+
+    public void ChannelMeanVar(in TensorView x, in TensorView mean, in TensorView variance)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: ChannelMeanVarTyped(x.Shape, Pointer<float>(x), Pointer<float>(mean), Pointer<float>(variance)); break;
+            case DType.Float64: ChannelMeanVarTyped(x.Shape, Pointer<double>(x), Pointer<double>(mean), Pointer<double>(variance)); break;
+            default: throw Unsupported("channel mean/var", x.DType);
+        }
+    }
+
+    public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32:
+                ChannelAffineTyped(x.Shape, Pointer<float>(x), Pointer<float>(scale), Pointer<float>(shift), Pointer<float>(y),
+                    x2 is { } a ? Pointer<float>(a) : null, scale2 is { } b ? Pointer<float>(b) : null);
+                break;
+            case DType.Float64:
+                ChannelAffineTyped(x.Shape, Pointer<double>(x), Pointer<double>(scale), Pointer<double>(shift), Pointer<double>(y),
+                    x2 is { } a64 ? Pointer<double>(a64) : null, scale2 is { } b64 ? Pointer<double>(b64) : null);
+                break;
+            default: throw Unsupported("channel affine", x.DType);
+        }
+    }
+
+    public void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX)
+    {
+        switch (dy.DType)
+        {
+            case DType.Float32:
+                ChannelGradSumsTyped(dy.Shape, Pointer<float>(dy), Pointer<float>(x), Pointer<float>(center), Pointer<float>(sumDy), Pointer<float>(sumDyX));
+                break;
+            case DType.Float64:
+                ChannelGradSumsTyped(dy.Shape, Pointer<double>(dy), Pointer<double>(x), Pointer<double>(center), Pointer<double>(sumDy), Pointer<double>(sumDyX));
+                break;
+            default: throw Unsupported("channel grad sums", dy.DType);
+        }
+    }
+
+    private static void ChannelMeanVarTyped<T>(Shape shape, T* x, T* mean, T* variance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = shape[0], channels = shape[1], s = shape[2];
+        long count = (long)n * s;
+        var sums = ChannelSums(n, channels, s, (c, n0, n1) =>
+        {
+            double shift = count == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
+            double sum = 0, sumSq = 0;
+            for (int i = n0; i < n1; i++) ShiftedSums(x + ((long)i * channels + c) * s, s, shift, ref sum, ref sumSq);
+            return (sum, sumSq);
+        });
+        for (int c = 0; c < channels; c++)
+        {
+            double shift = count == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
+            double d = sums[2 * c] / count;
+            mean[c] = T.CreateTruncating(shift + d);
+            variance[c] = T.CreateTruncating(Math.Max(0, sums[2 * c + 1] / count - d * d));
+        }
+    }
+
+    private static void ChannelGradSumsTyped<T>(Shape shape, T* dy, T* x, T* center, T* sumDy, T* sumDyX) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = shape[0], channels = shape[1], s = shape[2];
+        var sums = ChannelSums(n, channels, s, (c, n0, n1) =>
+        {
+            double centre = double.CreateTruncating(center[c]);
+            double sum = 0, sumProduct = 0;
+            for (int i = n0; i < n1; i++)
+            {
+                long row = ((long)i * channels + c) * s;
+                GradSums(dy + row, x + row, s, centre, ref sum, ref sumProduct);
+            }
+            return (sum, sumProduct);
+        });
+        for (int c = 0; c < channels; c++)
+        {
+            sumDy[c] = T.CreateTruncating(sums[2 * c]);
+            sumDyX[c] = T.CreateTruncating(sums[2 * c + 1]);
+        }
+    }
+
+    /// <summary>
+    /// Runs rowSums(channel, firstImage, endImage) over channels × batch chunks and returns the two sums per channel
+    /// as [sum0, sum1] pairs, chunks already added together.
+    /// </summary>
+    private static double[] ChannelSums(int n, int channels, int s, Func<int, int, int, (double, double)> rowSums)
+    {
+        long work = (long)n * channels * s;
+        int threads = CpuParallel.ThreadCount;
+        int chunks = channels >= threads || work < NormParallelThreshold ? 1 : Math.Max(1, Math.Min(n, (threads + channels - 1) / channels));
+        var partial = new double[2 * channels * chunks];
+        long units = (long)channels * chunks;
+        long minUnits = Math.Max(1, NormParallelThreshold * units / Math.Max(1, work));
+        CpuParallel.ForRange(units, minUnits, (u0, u1) =>
+        {
+            for (long unit = u0; unit < u1; unit++)
+            {
+                int c = (int)(unit / chunks), chunk = (int)(unit % chunks);
+                var (a, b) = rowSums(c, (int)((long)chunk * n / chunks), (int)((long)(chunk + 1) * n / chunks));
+                partial[2 * unit] = a;
+                partial[2 * unit + 1] = b;
+            }
+        });
+        if (chunks == 1) return partial;
+        var sums = new double[2 * channels];
+        for (int c = 0; c < channels; c++)
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                sums[2 * c] += partial[2 * (c * chunks + chunk)];
+                sums[2 * c + 1] += partial[2 * (c * chunks + chunk) + 1];
+            }
+        return sums;
+    }
+
+    /// <summary>sum += Σ (p[i] − shift), sumSq += Σ (p[i] − shift)², in double.</summary>
+    private static void ShiftedSums<T>(T* p, int length, double shift, ref double sum, ref double sumSq) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var k = Vector256.Create(shift);
+        Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
+        int i = 0;
+        if (typeof(T) == typeof(float))
+        {
+            for (; i <= length - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load((float*)p + i));
+                lo -= k; hi -= k;
+                s0 += lo; s1 += hi;
+                q0 += lo * lo; q1 += hi * hi;
+            }
+        }
+        else
+        {
+            for (; i <= length - 8; i += 8)
+            {
+                var lo = Vector256.Load((double*)p + i) - k;
+                var hi = Vector256.Load((double*)p + i + 4) - k;
+                s0 += lo; s1 += hi;
+                q0 += lo * lo; q1 += hi * hi;
+            }
+        }
+        double tailSum = 0, tailSq = 0;
+        for (; i < length; i++)
+        {
+            double d = double.CreateTruncating(p[i]) - shift;
+            tailSum += d;
+            tailSq += d * d;
+        }
+        sum += Vector256.Sum(s0 + s1) + tailSum;
+        sumSq += Vector256.Sum(q0 + q1) + tailSq;
+    }
+
+    /// <summary>sum += Σ dy[i], sumProduct += Σ dy[i]·(x[i] − center), in double.</summary>
+    private static void GradSums<T>(T* dy, T* x, int length, double center, ref double sum, ref double sumProduct) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var k = Vector256.Create(center);
+        Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
+        int i = 0;
+        if (typeof(T) == typeof(float))
+        {
+            for (; i <= length - 8; i += 8)
+            {
+                var (gLo, gHi) = Vector256.Widen(Vector256.Load((float*)dy + i));
+                var (xLo, xHi) = Vector256.Widen(Vector256.Load((float*)x + i));
+                s0 += gLo; s1 += gHi;
+                q0 += gLo * (xLo - k); q1 += gHi * (xHi - k);
+            }
+        }
+        else
+        {
+            for (; i <= length - 8; i += 8)
+            {
+                var gLo = Vector256.Load((double*)dy + i);
+                var gHi = Vector256.Load((double*)dy + i + 4);
+                s0 += gLo; s1 += gHi;
+                q0 += gLo * (Vector256.Load((double*)x + i) - k);
+                q1 += gHi * (Vector256.Load((double*)x + i + 4) - k);
+            }
+        }
+        double tailSum = 0, tailProduct = 0;
+        for (; i < length; i++)
+        {
+            double g = double.CreateTruncating(dy[i]);
+            tailSum += g;
+            tailProduct += g * (double.CreateTruncating(x[i]) - center);
+        }
+        sum += Vector256.Sum(s0 + s1) + tailSum;
+        sumProduct += Vector256.Sum(q0 + q1) + tailProduct;
+    }
+
+    // y = x·scale[c] + shift[c] (+ x2·scale2[c]; a missing scale2 counts as 1). y may be x or x2: every element is
+    // read before it is written.
+    private static void ChannelAffineTyped<T>(Shape shape, T* x, T* scale, T* shift, T* y, T* x2, T* scale2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int channels = shape[1], s = shape[2];
+        long rows = (long)shape[0] * channels;
+        CpuParallel.ForRange(rows, Math.Max(1, NormParallelThreshold / Math.Max(1, s)), (r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++)
+            {
+                int c = (int)(r % channels);
+                long offset = r * s;
+                T a = scale[c], b = shift[c], a2 = scale2 == null ? T.One : scale2[c];
+                T* xr = x + offset, yr = y + offset, x2r = x2 == null ? null : x2 + offset;
+                var va = Vector256.Create(a);
+                var vb = Vector256.Create(b);
+                var va2 = Vector256.Create(a2);
+                int i = 0;
+                if (x2r == null)
+                {
+                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                        (Vector256.Load(xr + i) * va + vb).Store(yr + i);
+                    for (; i < s; i++) yr[i] = xr[i] * a + b;
+                }
+                else
+                {
+                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                        (Vector256.Load(xr + i) * va + vb + Vector256.Load(x2r + i) * va2).Store(yr + i);
+                    for (; i < s; i++) yr[i] = xr[i] * a + b + x2r[i] * a2;
+                }
+            }
+        });
+    }
+}

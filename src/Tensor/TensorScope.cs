@@ -1,0 +1,57 @@
+// A scope that disposes, at its end, every tensor created inside it (the way a training step returns all of its
+// activations and gradients to the buffer pool). Tensors that must outlive the scope — parameters, their
+// gradients, optimizer state, results — are created outside it or passed to Keep().
+namespace Standalone;
+
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? _current;
+    private readonly List<Tensor> _tensors = new();
+    private readonly TensorScope? _outer;
+    private bool _disposed;
+
+    private TensorScope()
+    {
+        _outer = _current;
+        _current = this;
+    }
+
+    /// <summary>Opens a scope on this thread; dispose it to release every tensor created since.</summary>
+    public static TensorScope Begin() => new();
+
+    /// <summary>Runs without any scope: tensors created inside are owned by the caller (used for long-lived state).</summary>
+    public static Suspension Suspend() => new();
+
+    internal static void Register(Tensor tensor) => _current?._tensors.Add(tensor);
+
+    /// <summary>Removes a tensor from this scope (and hands it to the enclosing scope, if any).</summary>
+    public static Tensor Keep(Tensor tensor)
+    {
+        var scope = _current;
+        if (scope == null) return tensor;
+        int i = scope._tensors.LastIndexOf(tensor);
+        if (i >= 0)
+        {
+            scope._tensors.RemoveAt(i);
+            scope._outer?._tensors.Add(tensor);
+        }
+        return tensor;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_current != this) throw new InvalidOperationException("tensor scopes must be disposed in the reverse order they were opened");
+        _current = _outer;
+        foreach (var t in _tensors) t.Dispose();
+        _tensors.Clear();
+    }
+
+    public readonly struct Suspension : IDisposable
+    {
+        private readonly TensorScope? _saved;
+        public Suspension() { _saved = _current; _current = null; }
+        public void Dispose() => _current = _saved;
+    }
+}

@@ -1,0 +1,161 @@
+// Finite-difference gradient checks (Float64) for every differentiable op, over shapes that hit vector tails
+// (sizes not multiples of 4/8), strides, padding, dilation, groups and broadcasting.
+using Standalone.Autograd;
+using Standalone.Backends;
+using Standalone.Tests.Support;
+using static Standalone.Tests.Support.GradCheck;
+
+namespace Standalone.Tests.Autograd;
+
+public class GradientCheckTests
+{
+    [TestCase(new[] { 3, 5 }, new[] { 3, 5 })]
+    [TestCase(new[] { 2, 3, 7 }, new[] { 3, 1 })]
+    [TestCase(new[] { 4, 1 }, new[] { 1, 9 })]
+    [TestCase(new[] { 17 }, new int[0])]
+    public void Arithmetic(int[] a, int[] b)
+    {
+        var x = Random(new Shape(a), 1);
+        var y = Random(new Shape(b), 2, 0.5, 2);
+        Check("add", v => F.Add(v[0], v[1]), x, y);
+        Check("sub", v => F.Sub(v[0], v[1]), x, y);
+        Check("mul", v => F.Mul(v[0], v[1]), x, y);
+        Check("div", v => F.Div(v[0], v[1]), x, y);
+    }
+
+    [Test]
+    public void Pointwise()
+    {
+        var x = Random(new Shape(3, 11), 3);
+        var positive = Random(new Shape(3, 11), 4, 0.2, 3);
+        Check("scale", v => F.Scale(v[0], -2.5, 0.3), x);
+        Check("exp", v => F.Exp(v[0]), x);
+        Check("log", v => F.Log(v[0]), positive);
+        Check("sqrt", v => F.Sqrt(v[0]), positive);
+        Check("square", v => F.Square(v[0]), x);
+        Check("tanh", v => F.Tanh(v[0]), x);
+        Check("sigmoid", v => F.Sigmoid(v[0]), x);
+        Check("abs", v => F.Abs(v[0]), Distinct(new Shape(3, 11), 5));
+        Check("relu", v => F.Relu(v[0]), Distinct(new Shape(2, 3, 13), 6));
+    }
+
+    [TestCase(null)]
+    [TestCase(new[] { 0 })]
+    [TestCase(new[] { 1, 2 })]
+    [TestCase(new[] { 0, 2 })]
+    [TestCase(new[] { -1 })]
+    public void Reductions(int[]? axes)
+    {
+        var x = Distinct(new Shape(3, 4, 5), 7);
+        Check("sum", v => F.Sum(v[0], axes), x);
+        Check("sum keepdims", v => F.Sum(v[0], axes, keepDims: true), x);
+        Check("mean", v => F.Mean(v[0], axes), x);
+        Check("max", v => F.Max(v[0], axes), x);
+    }
+
+    [Test]
+    public void ReshapeAndFlatten()
+    {
+        var x = Random(new Shape(2, 3, 4, 5), 8);
+        Check("reshape", v => F.Mul(F.Reshape(v[0], 6, -1), F.Reshape(v[0], 6, 20)), x);
+        Check("flatten", v => F.Square(F.Flatten(v[0])), x);
+    }
+
+    [Test]
+    public void MatMulAndLinear()
+    {
+        Check("matmul", v => F.MatMul(v[0], v[1]), Random(new Shape(5, 7), 9), Random(new Shape(7, 3), 10));
+        Check("batched matmul", v => F.MatMul(v[0], v[1]), Random(new Shape(2, 3, 9), 11), Random(new Shape(2, 9, 4), 12));
+        Check("linear", v => F.Linear(v[0], v[1], v[2]), Random(new Shape(4, 9), 13), Random(new Shape(5, 9), 14), Random(new Shape(5), 15));
+        Check("linear no bias", v => F.Linear(v[0], v[1]), Random(new Shape(3, 17), 16), Random(new Shape(2, 17), 17));
+    }
+
+    [TestCase(1, 0, 1, 1, true)]
+    [TestCase(1, 1, 1, 1, false)]
+    [TestCase(2, 1, 1, 1, true)]
+    [TestCase(2, 0, 1, 1, false)]
+    [TestCase(1, 2, 2, 1, true)]
+    [TestCase(1, 1, 1, 2, true)]
+    [TestCase(2, 1, 1, 4, false)]
+    public void Conv2d(int stride, int padding, int dilation, int groups, bool bias)
+    {
+        int cin = 4, cout = 4;
+        var x = Random(new Shape(2, cin, 7, 6), 20);
+        var w = Random(new Shape(cout, cin / groups, 3, 3), 21);
+        var b = Random(new Shape(cout), 22);
+        var p = new Conv2dParams(stride, stride, padding, padding, dilation, dilation, groups);
+        if (bias) Check($"conv2d {p}", v => F.Conv2d(v[0], v[1], v[2], p), x, w, b);
+        else Check($"conv2d {p}", v => F.Conv2d(v[0], v[1], null, p), x, w);
+    }
+
+    [Test]
+    public void Conv2dOneByOneStrided()
+    {
+        var p = new Conv2dParams(2, 2, 0, 0, 1, 1, 1);
+        Check("conv2d 1x1 s2", v => F.Conv2d(v[0], v[1], null, p), Random(new Shape(2, 3, 5, 5), 23), Random(new Shape(5, 3, 1, 1), 24));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void BatchNorm2d(bool training)
+    {
+        var x = Random(new Shape(3, 5, 4, 3), 30, -2, 3);
+        var gamma = Random(new Shape(5), 31, 0.5, 1.5);
+        var beta = Random(new Shape(5), 32);
+        Check($"batch_norm training={training}", v =>
+        {
+            using var mean = Tensor.FromArray<double>([0.1, -0.2, 0.3, 0.0, 0.5], new Shape(5));
+            using var variance = Tensor.FromArray<double>([1.0, 0.5, 2.0, 1.5, 0.8], new Shape(5));
+            return F.BatchNorm2d(v[0], v[1], v[2], mean, variance, training);
+        }, x, gamma, beta);
+    }
+
+    [Test]
+    public void Pooling()
+    {
+        var x = Distinct(new Shape(2, 3, 7, 6), 40);
+        Check("max_pool 2", v => F.MaxPool2d(v[0], 2), x);
+        Check("max_pool 3 s2 p1", v => F.MaxPool2d(v[0], 3, 2, 1), x);
+        Check("avg_pool 2", v => F.AvgPool2d(v[0], 2), x);
+        Check("avg_pool 3 s1 p1", v => F.AvgPool2d(v[0], 3, 1, 1), x);
+        Check("global_avg_pool", v => F.GlobalAvgPool2d(v[0]), x);
+    }
+
+    [Test]
+    public void Dropout()
+    {
+        Check("dropout", v => F.Dropout(v[0], 0.3, training: true, new Rng(99)), Random(new Shape(4, 13), 50));
+    }
+
+    [TestCase(0.0, Reduction.Mean)]
+    [TestCase(0.1, Reduction.Mean)]
+    [TestCase(0.2, Reduction.Sum)]
+    public void LogSoftmaxAndCrossEntropy(double smoothing, Reduction reduction)
+    {
+        var logits = Random(new Shape(5, 7), 60, -3, 3);
+        Check("log_softmax", v => F.LogSoftmax(v[0]), logits);
+        Check($"cross_entropy ε={smoothing} {reduction}", v =>
+        {
+            using var labels = Tensor.FromArray<long>([0, 6, 3, 3, 1], new Shape(5));
+            return F.CrossEntropy(v[0], labels, smoothing, reduction);
+        }, logits);
+    }
+
+    [Test]
+    public void ResidualBlockComposite()
+    {
+        // conv → BN → ReLU → conv + identity: exercises gradient accumulation where a variable feeds two consumers.
+        var x = Random(new Shape(2, 3, 5, 5), 70);
+        var w1 = Random(new Shape(3, 3, 3, 3), 71);
+        var w2 = Random(new Shape(3, 3, 3, 3), 72);
+        Check("residual", v =>
+        {
+            using var mean = Tensor.Zeros(new Shape(3), DType.Float64);
+            using var variance = Tensor.Ones(new Shape(3), DType.Float64);
+            var gamma = Variable.Constant(Tensor.Ones(new Shape(3), DType.Float64));
+            var beta = Variable.Constant(Tensor.Zeros(new Shape(3), DType.Float64));
+            var h = F.Relu(F.BatchNorm2d(F.Conv2d(v[0], v[1], padding: 1), gamma, beta, mean, variance, training: true));
+            return F.Add(F.Conv2d(h, v[2], padding: 1), v[0]);
+        }, x, w1, w2);
+    }
+}
