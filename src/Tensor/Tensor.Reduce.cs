@@ -21,6 +21,7 @@ public sealed partial class Tensor
     public Tensor Sum(int axis, bool keepDims = false) => Sum([axis], keepDims);
     public Tensor Mean(int axis, bool keepDims = false) => Mean([axis], keepDims);
     public Tensor Max(int axis, bool keepDims = false) => Max([axis], keepDims);
+    public Tensor Min(int axis, bool keepDims = false) => Min([axis], keepDims);
 
     private Tensor Reduce(ReduceOp op, int[]? axes, bool keepDims, string name)
     {

@@ -112,6 +112,11 @@ internal static unsafe partial class CpuGemm
     private static void RunBlocked(KernelKind kernel, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
+        if (UseDot(transA, transB, m, k) && kernel is KernelKind.Avx512x12 or KernelKind.Avx512x8)
+        {
+            DotGemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         switch (kernel)
         {
             case KernelKind.Avx512x12: Blocked<Kernel12x32>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;

@@ -1,0 +1,126 @@
+// Unpacked "dot-product" SGEMM for C = A·Bᵀ with both A (m×k) and B (n×k) rows contiguous along k and few rows
+// of C (weight-gradient shapes: C[Cout, 9·Cin] = dY[Cout, HW]·colsᵀ). Transposing B into NR panels would cost about
+// as much as the multiply, so 4×4 blocks of rows are dotted directly with AVX-512 and reduced by a shuffle tree.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Standalone.Backends.Cpu;
+
+internal static unsafe partial class CpuGemm
+{
+    /// <summary>Depth of one pass, so that 4 rows of B (4·DotKC floats) stay in L1 while the A rows go by.</summary>
+    private const int DotKC = 1024;
+
+    /// <summary>Whether the dot path is used: A not transposed, B transposed, few rows, long rows.</summary>
+    private static bool UseDot(bool transA, bool transB, int m, int k) =>
+        !transA && transB && m <= DotMaxRows && k >= DotMinDepth && Avx512F.IsSupported;
+
+    private static readonly int DotMaxRows = Env("GDM", 32);
+    private static readonly int DotMinDepth = Env("GDK", 256);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotGemm(int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        int kBlocks = (k + DotKC - 1) / DotKC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        for (int p0 = 0; p0 < k; p0 += kcMax)
+        {
+            int kc = Math.Min(kcMax, k - p0);
+            float betaK = p0 == 0 ? beta : 1f;
+            for (int j = 0; j < n; j += 4)
+            {
+                int cols = Math.Min(4, n - j);
+                float* bj = b + j * ldb + p0;
+                for (int i = 0; i < m; i += 4)
+                {
+                    int rows = Math.Min(4, m - i);
+                    float* ai = a + i * lda + p0;
+                    float* ci = c + i * ldc + j;
+                    if (rows == 4 && cols == 4)
+                    {
+                        Dot4x4(kc, ai, lda, bj, ldb, ci, ldc, alpha, betaK);
+                    }
+                    else
+                    {
+                        for (int r = 0; r < rows; r++)
+                            for (int q = 0; q < cols; q++)
+                            {
+                                float s = alpha * Dot(ai + r * lda, bj + q * ldb, kc);
+                                float* cp = ci + r * ldc + q;
+                                *cp = betaK == 0f ? s : s + betaK * *cp;
+                            }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[4,4] = alpha * A[4,kc]·B[4,kc]ᵀ (+ beta*C): 16 zmm accumulators, then one shuffle tree for all 16 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4x4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+        Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        float* a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        float* b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
+        int p = 0;
+        for (; p <= kc - 16; p += 16)
+        {
+            Vector512<float> x0 = Vector512.Load(a + p), x1 = Vector512.Load(a1 + p), x2 = Vector512.Load(a2 + p), x3 = Vector512.Load(a3 + p);
+            Vector512<float> y = Vector512.Load(b + p);
+            s00 = Avx512F.FusedMultiplyAdd(x0, y, s00); s10 = Avx512F.FusedMultiplyAdd(x1, y, s10);
+            s20 = Avx512F.FusedMultiplyAdd(x2, y, s20); s30 = Avx512F.FusedMultiplyAdd(x3, y, s30);
+            y = Vector512.Load(b1 + p);
+            s01 = Avx512F.FusedMultiplyAdd(x0, y, s01); s11 = Avx512F.FusedMultiplyAdd(x1, y, s11);
+            s21 = Avx512F.FusedMultiplyAdd(x2, y, s21); s31 = Avx512F.FusedMultiplyAdd(x3, y, s31);
+            y = Vector512.Load(b2 + p);
+            s02 = Avx512F.FusedMultiplyAdd(x0, y, s02); s12 = Avx512F.FusedMultiplyAdd(x1, y, s12);
+            s22 = Avx512F.FusedMultiplyAdd(x2, y, s22); s32 = Avx512F.FusedMultiplyAdd(x3, y, s32);
+            y = Vector512.Load(b3 + p);
+            s03 = Avx512F.FusedMultiplyAdd(x0, y, s03); s13 = Avx512F.FusedMultiplyAdd(x1, y, s13);
+            s23 = Avx512F.FusedMultiplyAdd(x2, y, s23); s33 = Avx512F.FusedMultiplyAdd(x3, y, s33);
+        }
+        // 128-bit lane i of `sums` ends up holding row i: [s_i0, s_i1, s_i2, s_i3] (each a sum over all 16 elements).
+        Vector512<float> r0 = Reduce4(s00, s01, s02, s03), r1 = Reduce4(s10, s11, s12, s13);
+        Vector512<float> r2 = Reduce4(s20, s21, s22, s23), r3 = Reduce4(s30, s31, s32, s33);
+        Vector512<float> h01 = Avx512F.Shuffle4x128(r0, r1, 0x88) + Avx512F.Shuffle4x128(r0, r1, 0xDD);
+        Vector512<float> h23 = Avx512F.Shuffle4x128(r2, r3, 0x88) + Avx512F.Shuffle4x128(r2, r3, 0xDD);
+        Vector512<float> sums = Avx512F.Shuffle4x128(h01, h23, 0x88) + Avx512F.Shuffle4x128(h01, h23, 0xDD);
+        if (p < kc)
+        {
+            // Depth tail: add the remaining products element by element into the matching lanes.
+            float* tail = stackalloc float[16];
+            for (int r = 0; r < 4; r++)
+                for (int q = 0; q < 4; q++)
+                {
+                    float* ar = a + r * lda, bq = b + q * ldb;
+                    float t = 0f;
+                    for (int pp = p; pp < kc; pp++) t += ar[pp] * bq[pp];
+                    tail[r * 4 + q] = t;
+                }
+            sums += Vector512.Load(tail);
+        }
+        sums *= Vector512.Create(alpha);
+        StoreRow4(c, sums.GetLower().GetLower(), beta);
+        StoreRow4(c + ldc, sums.GetLower().GetUpper(), beta);
+        StoreRow4(c + 2 * ldc, sums.GetUpper().GetLower(), beta);
+        StoreRow4(c + 3 * ldc, sums.GetUpper().GetUpper(), beta);
+    }
+
+    /// <summary>Each 128-bit lane l of the result is [Σ_lane_l(w), Σ_lane_l(x), Σ_lane_l(y), Σ_lane_l(z)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce4(Vector512<float> w, Vector512<float> x, Vector512<float> y, Vector512<float> z)
+    {
+        Vector512<float> t0 = Avx512F.UnpackLow(w, x) + Avx512F.UnpackHigh(w, x); // [w0+w2, x0+x2, w1+w3, x1+x3]
+        Vector512<float> t1 = Avx512F.UnpackLow(y, z) + Avx512F.UnpackHigh(y, z);
+        return Avx512F.Shuffle(t0, t1, 0x44) + Avx512F.Shuffle(t0, t1, 0xEE);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow4(float* c, Vector128<float> v, float beta)
+    {
+        if (beta != 0f) v += Vector128.Load(c) * Vector128.Create(beta);
+        Vector128.Store(v, c);
+    }
+}
