@@ -3,6 +3,7 @@
 // that does not load, so every problem is reported with the file name and what was expected.
 // F32, F64, I32 and I64 load as themselves; F16 and BF16 are widened to Float32; other dtypes are refused.
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -128,7 +129,7 @@ public static partial class SafeTensors
 
     private static Tensor FromLittleEndian<T>(byte[] bytes, Shape shape) where T : unmanaged
     {
-        if (!BitConverter.IsLittleEndian) ReverseElements(bytes, Marshal.SizeOf<T>());
+        if (!BitConverter.IsLittleEndian) ReverseElements(bytes, Unsafe.SizeOf<T>());
         return Tensor.FromArray<T>(MemoryMarshal.Cast<byte, T>(bytes), shape);
     }
 
@@ -231,7 +232,7 @@ public static partial class SafeTensors
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v))
-                throw Bad(path, $"entry '{name}': {field} must hold non-negative integers, got {Encoding.UTF8.GetString(reader.ValueSpan)}");
+                throw Bad(path, $"entry '{name}': {field} must hold non-negative integers, got {(reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : reader.TokenType)}");
             if (v < 0) throw Bad(path, $"entry '{name}': {field} holds the negative value {v} (expected non-negative integers)");
             values.Add(v);
         }

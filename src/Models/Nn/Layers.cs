@@ -51,6 +51,9 @@ public sealed class BatchNorm2d : Module
     public Tensor RunningVar { get; }
     public Tensor NumBatchesTracked { get; }
 
+    // The count lives on the host too so that training never waits on the device to read it back.
+    protected override void OnStateLoaded() => _batchesTracked = (long)NumBatchesTracked.Item();
+
     public override Variable Forward(Variable x)
     {
         if (Training) NumBatchesTracked.Fill(++_batchesTracked);

@@ -113,8 +113,12 @@ public abstract class Module
             if (source.DType == target.DType) target.CopyFrom(source);
             else using (var converted = source.To(target.DType)) target.CopyFrom(converted);
         }
+        foreach (var (_, m) in NamedModules()) m.OnStateLoaded();
         return (missing, unexpected);
     }
+
+    /// <summary>Called after LoadStateDict so a module can refresh host-side copies of its buffers.</summary>
+    protected virtual void OnStateLoaded() { }
 
     public long ParameterCount() => Parameters().Sum(p => p.Data.Numel);
 

@@ -140,12 +140,14 @@ public class CpuPrimitiveTests
     [
         new(2, 3, 7, 9, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),      // 3×3 "same": shifted-plane im2col
         new(3, 3, 8, 7, 5, 3, 3, new(2, 2, 1, 1, 1, 1, 1), false),     // stride 2
+        new(2, 2, 5, 37, 3, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),     // stride 2, rows long enough for the vector gather
         new(1, 2, 9, 8, 3, 3, 3, new(1, 1, 2, 2, 2, 2, 1), true),      // dilation 2, still "same"
         new(2, 2, 9, 10, 3, 3, 3, new(1, 1, 1, 1, 2, 2, 1), false),    // dilation 2, shrinking
         new(2, 4, 6, 7, 6, 3, 3, new(1, 1, 1, 1, 1, 1, 2), true),      // groups 2
         new(3, 4, 7, 6, 4, 3, 3, new(2, 1, 1, 1, 1, 1, 4), false),     // depthwise
         new(4, 5, 5, 6, 3, 1, 1, new(1, 1, 0, 0, 1, 1, 1), true),      // 1×1 pointwise: no im2col
         new(2, 4, 9, 7, 6, 1, 1, new(2, 2, 0, 0, 1, 1, 1), false),     // 1×1 stride 2 (shortcut)
+        new(2, 3, 4, 34, 5, 1, 1, new(2, 2, 0, 0, 1, 1, 1), false),    // 1×1 stride 2, 17 outputs per row
         new(2, 3, 11, 6, 2, 5, 3, new(2, 1, 2, 0, 1, 1, 1), true),     // asymmetric kernel, stride and padding
         new(1, 3, 5, 5, 2, 3, 3, new(3, 3, 0, 0, 1, 1, 1), false),     // stride 3, no padding
     ];

@@ -267,15 +267,36 @@ public sealed unsafe partial class CpuBackend
                     T* output = row + oh * s.OW;
                     T* input = src + (long)(oh * s.P.StrideH + tap.RowShift) * s.W + tap.ColShift;
                     for (int ow = 0; ow < tap.ColLo; ow++) output[ow] = T.Zero;
-                    if (s.P.StrideW == 1)
-                        new ReadOnlySpan<T>(input + tap.ColLo, tap.ColHi - tap.ColLo).CopyTo(new Span<T>(output + tap.ColLo, tap.ColHi - tap.ColLo));
-                    else
-                        for (int ow = tap.ColLo; ow < tap.ColHi; ow++) output[ow] = input[ow * s.P.StrideW];
+                    int count = tap.ColHi - tap.ColLo;
+                    if (s.P.StrideW == 1) new ReadOnlySpan<T>(input + tap.ColLo, count).CopyTo(new Span<T>(output + tap.ColLo, count));
+                    else if (s.P.StrideW == 2) GatherStride2(input + 2 * tap.ColLo, output + tap.ColLo, count);
+                    else for (int ow = tap.ColLo; ow < tap.ColHi; ow++) output[ow] = input[ow * s.P.StrideW];
                     for (int ow = tap.ColHi; ow < s.OW; ow++) output[ow] = T.Zero;
                 }
                 new Span<T>(row + tap.RowHi * s.OW, (s.OH - tap.RowHi) * s.OW).Clear();
             }
         }
+    }
+
+    /// <summary>output[i] = input[2·i] for i in [0, count), reading nothing past input[2·count − 2].</summary>
+    private static void GatherStride2<T>(T* input, T* output, int count) where T : unmanaged
+    {
+        int i = 0;
+        if (typeof(T) == typeof(float) && count >= 9)
+        {
+            // Each float pair read as one 64-bit lane; narrowing keeps the low half of every lane: the even float.
+            // A block reads input[2j, 2j + 16), so the last block overlaps its neighbour instead of overrunning.
+            for (; i <= count - 9; i += 8) GatherEvenFloats((float*)input + 2 * i, (float*)output + i);
+            if (i < count - 1) GatherEvenFloats((float*)input + 2 * (count - 9), (float*)output + count - 9);
+            i = count - 1;
+        }
+        for (; i < count; i++) output[i] = input[2 * i];
+    }
+
+    private static void GatherEvenFloats(float* input, float* output)
+    {
+        var pairs = (ulong*)input;
+        Vector256.Narrow(Vector256.Load(pairs), Vector256.Load(pairs + 4)).AsSingle().Store(output);
     }
 
     /// <summary>The adjoint of Im2Col: adds every col entry that maps inside the image to its pixel (dImage pre-zeroed).</summary>

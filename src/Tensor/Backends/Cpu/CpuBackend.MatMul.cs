@@ -40,38 +40,21 @@ public sealed unsafe partial class CpuBackend
             Gemm(transA, transB, m, n, k, alpha, pa + i * batchA, lda, pb + i * batchB, ldb, beta, pc + i * batchC, ldc, parallel: true);
     }
 
-    /// <summary>Row stride of a [batch, rows, cols] view; a single row may carry any stride, so use the row length.</summary>
-    private static int LeadingDim(in TensorView v) => v.Shape[1] <= 1 ? Math.Max(1, v.Shape[2]) : checked((int)v.Strides[1]);
+    /// <summary>Row stride of a [batch, rows, cols] view; a single or empty row may carry any stride, so use the row length.</summary>
+    private static int LeadingDim(in TensorView v) =>
+        Math.Max(1, v.Shape[1] <= 1 || v.Shape[2] == 0 ? v.Shape[2] : checked((int)v.Strides[1]));
 
     /// <summary>Address of the view's first element. CPU buffers are pinned arrays, so no fixed block is needed.</summary>
     private static T* Pointer<T>(in TensorView v) where T : unmanaged => (T*)Unsafe.AsPointer(ref At(Arr<T>(v), v.Offset));
 
-    /// <summary>
-    /// Row-major C[m,n] = alpha·op(A)·op(B) + beta·C in T's precision (beta = 0 overwrites C). An empty inner
-    /// dimension leaves beta·C, which the GEMM kernels are not asked to handle.
-    /// </summary>
+    /// <summary>Row-major C[m,n] = alpha·op(A)·op(B) + beta·C in T's precision (beta = 0 overwrites C); see CpuGemm.</summary>
     private static void Gemm<T>(bool transA, bool transB, int m, int n, int k, double alpha, T* a, int lda, T* b, int ldb,
         double beta, T* c, int ldc, bool parallel) where T : unmanaged
     {
         if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            for (int i = 0; i < m; i++)
-            {
-                if (typeof(T) == typeof(float)) ScaleRow(new Span<float>((float*)c + (long)i * ldc, n), (float)beta);
-                else ScaleRow(new Span<double>((double*)c + (long)i * ldc, n), beta);
-            }
-            return;
-        }
         if (typeof(T) == typeof(float))
             CpuGemm.Sgemm(transA, transB, m, n, k, (float)alpha, (float*)a, lda, (float*)b, ldb, (float)beta, (float*)c, ldc, parallel);
         else
             CpuGemm.Dgemm(transA, transB, m, n, k, alpha, (double*)a, lda, (double*)b, ldb, beta, (double*)c, ldc);
-    }
-
-    private static void ScaleRow<T>(Span<T> row, T beta) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        if (beta == T.Zero) row.Clear();
-        else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
     }
 }

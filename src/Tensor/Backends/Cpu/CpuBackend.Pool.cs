@@ -85,12 +85,15 @@ public sealed unsafe partial class CpuBackend
             {
                 var (w0, w1) = PoolShape.Window(ow, p.StrideW, p.PadW, p.KernelW, s.W);
                 T best = T.NegativeInfinity;
-                int bestIndex = -1;
+                int bestIndex = h0 < h1 && w0 < w1 ? h0 * s.W + w0 : -1;
                 for (int h = h0; h < h1; h++)
                 for (int w = w0; w < w1; w++)
                 {
+                    // Branch-free: on random data "v > best" is a coin flip, and mispredictions dominated.
                     T v = input[h * s.W + w];
-                    if (bestIndex < 0 || v > best || (T.IsNaN(v) && !T.IsNaN(best))) { best = v; bestIndex = h * s.W + w; }
+                    int take = (v > best) | (T.IsNaN(v) & !T.IsNaN(best)) ? -1 : 0;
+                    bestIndex += (h * s.W + w - bestIndex) & take;
+                    best = T.Max(best, v);
                 }
                 output[oh * s.OW + ow] = best;
                 if (argmax != null) argmax[oh * s.OW + ow] = bestIndex;

@@ -68,9 +68,15 @@ internal static unsafe partial class CpuGemm
             return;
         }
 
-        // Each thread runs the whole blocked algorithm on a contiguous slab of C (whole micro-panels), with its own
-        // packing buffers: no barriers, and A (or B) packing is duplicated only once per thread.
-        int panels = splitN ? nPanels : mPanels;
+        RunParallel(kernel, threads, splitN, splitN ? nPanels : mPanels, mr, nr, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>Each thread runs the whole blocked algorithm on a contiguous slab of C (whole micro-panels) with its own
+    /// packing buffers: no barriers, and A (or B) packing is duplicated only once per thread. A separate method so
+    /// that the closure is allocated only on this path.</summary>
+    private static void RunParallel(KernelKind kernel, int threads, bool splitN, int panels, int mr, int nr, bool transA, bool transB,
+        int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
         CpuParallel.For(threads, t =>
         {
             int first = (int)((long)panels * t / threads), last = (int)((long)panels * (t + 1) / threads);
