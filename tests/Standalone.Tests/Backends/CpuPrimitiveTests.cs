@@ -143,6 +143,7 @@ public class CpuPrimitiveTests
         new(2, 2, 5, 37, 3, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),     // stride 2, rows long enough for the vector gather
         new(1, 2, 9, 8, 3, 3, 3, new(1, 1, 2, 2, 2, 2, 1), true),      // dilation 2, still "same"
         new(2, 2, 9, 10, 3, 3, 3, new(1, 1, 1, 1, 2, 2, 1), false),    // dilation 2, shrinking
+        new(2, 2, 7, 6, 3, 3, 3, new(1, 1, 0, 1, 1, 1, 1), true),      // padded in width only: shifted planes, OH < H
         new(2, 4, 6, 7, 6, 3, 3, new(1, 1, 1, 1, 1, 1, 2), true),      // groups 2
         new(3, 4, 7, 6, 4, 3, 3, new(2, 1, 1, 1, 1, 1, 4), false),     // depthwise
         new(4, 5, 5, 6, 3, 1, 1, new(1, 1, 0, 0, 1, 1, 1), true),      // 1×1 pointwise: no im2col
@@ -262,15 +263,22 @@ public class CpuPrimitiveTests
         (2, 2, 5, 6, new(3, 3, 1, 1, 1, 1)),
         (1, 3, 6, 9, new(2, 3, 1, 2, 1, 1)),
         (3, 2, 8, 8, new(8, 8, 8, 8, 0, 0)),
+        // Rows wide enough for the vectorized max-pool interior (8 Float32 / 4 Float64 outputs at a time).
+        (2, 3, 9, 37, new(3, 3, 2, 2, 1, 1)),
+        (1, 2, 6, 40, new(2, 2, 2, 2, 0, 0)),
+        (1, 2, 5, 23, new(3, 3, 1, 1, 1, 1)),
     ];
 
     [TestCaseSource(nameof(FloatTypes))]
     public void MaxPool2d_ValuesIndicesAndGradient_MatchReference(DType dtype)
     {
         foreach (var (n, ch, h, w, p) in PoolCases)
+        foreach (bool ties in new[] { false, true })
         {
             int oh = p.OutputH(h), ow = p.OutputW(w), planes = n * ch;
-            var x = Random(dtype, [n, ch, h, w], seed: 17);
+            // With ties (values in {-2, …, 2}) the first maximum in row-major window order must win.
+            var x = ties ? Upload(dtype, [.. Read(Random(DType.Float64, [n, ch, h, w], seed: 17)).Select(v => Math.Round(2 * v))], n, ch, h, w)
+                : Random(dtype, [n, ch, h, w], seed: 17);
             var dy = Random(dtype, [n, ch, oh, ow], seed: 18);
             double[] xs = Read(x), dys = Read(dy);
             var yRef = new double[planes * oh * ow];
@@ -295,7 +303,7 @@ public class CpuPrimitiveTests
                         idxRef[o] = bestIndex;
                         dxRef[pl * h * w + bestIndex] += dys[o];
                     }
-            string what = $"max pool x [{n},{ch},{h},{w}] {p}";
+            string what = $"max pool x [{n},{ch},{h},{w}] {p}{(ties ? " with ties" : "")}";
             var y = Empty(dtype, n, ch, oh, ow);
             var indices = Empty(DType.Int32, n, ch, oh, ow);
             Backend.Pool2dForward(PoolKind.Max, x, y, indices, p);

@@ -284,19 +284,23 @@ public sealed unsafe partial class CpuBackend
         int i = 0;
         if (typeof(T) == typeof(float) && count >= 9)
         {
-            // Each float pair read as one 64-bit lane; narrowing keeps the low half of every lane: the even float.
             // A block reads input[2j, 2j + 16), so the last block overlaps its neighbour instead of overrunning.
-            for (; i <= count - 9; i += 8) GatherEvenFloats((float*)input + 2 * i, (float*)output + i);
-            if (i < count - 1) GatherEvenFloats((float*)input + 2 * (count - 9), (float*)output + count - 9);
+            for (; i <= count - 9; i += 8) LoadStride2((float*)input + 2 * i, odd: false).Store((float*)output + i);
+            if (i < count - 1) LoadStride2((float*)input + 2 * (count - 9), odd: false).Store((float*)output + count - 9);
             i = count - 1;
         }
         for (; i < count; i++) output[i] = input[2 * i];
     }
 
-    private static void GatherEvenFloats(float* input, float* output)
+    /// <summary>p[0], p[2], …, p[14] (odd: p[1], p[3], …, p[15]); reads exactly p[0, 16).</summary>
+    private static Vector256<float> LoadStride2(float* p, bool odd)
     {
-        var pairs = (ulong*)input;
-        Vector256.Narrow(Vector256.Load(pairs), Vector256.Load(pairs + 4)).AsSingle().Store(output);
+        // Each float pair read as one 64-bit lane; narrowing keeps the low half of every lane (the even float),
+        // or, shifted first, the high half (the odd one).
+        var low = Vector256.Load((ulong*)p);
+        var high = Vector256.Load((ulong*)p + 4);
+        if (odd) { low >>>= 32; high >>>= 32; }
+        return Vector256.Narrow(low, high).AsSingle();
     }
 
     /// <summary>The adjoint of Im2Col: adds every col entry that maps inside the image to its pixel (dImage pre-zeroed).</summary>

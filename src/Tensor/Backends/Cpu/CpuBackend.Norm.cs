@@ -80,12 +80,12 @@ public sealed unsafe partial class CpuBackend
         int n = shape[0], channels = shape[1], s = shape[2];
         var sums = ChannelSums(n, channels, s, (c, n0, n1) =>
         {
-            double centre = double.CreateTruncating(center[c]);
+            double centerValue = double.CreateTruncating(center[c]);
             double sum = 0, sumProduct = 0;
             for (int i = n0; i < n1; i++)
             {
                 long row = ((long)i * channels + c) * s;
-                GradSums(dy + row, x + row, s, centre, ref sum, ref sumProduct);
+                GradSums(dy + row, x + row, s, centerValue, ref sum, ref sumProduct);
             }
             return (sum, sumProduct);
         });

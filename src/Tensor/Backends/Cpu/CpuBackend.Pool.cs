@@ -7,6 +7,7 @@
 // to its winner, so overlapping windows accumulate. A window with no pixel in the image (possible only when the
 // padding exceeds half the kernel, which PyTorch rejects) yields −∞ and index −1, and backward skips it.
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Standalone.Backends.Cpu;
 
@@ -75,21 +76,36 @@ public sealed unsafe partial class CpuBackend
     }
 
     // A NaN wins its window (PyTorch propagates NaN through max pooling); otherwise the first maximum wins.
+    // Windows whose every tap lies inside the row go Vector256<T>.Count outputs at a time (for stride 1, and stride 2
+    // in Float32); the rest one by one. Both select rather than branch: on real data "v > best" is a coin flip.
     private static void MaxPoolPlane<T>(in PoolShape s, T* input, T* output, int* argmax) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var p = s.P;
+        int lanes = Vector256<T>.Count;
+        bool vectorized = Vector256.IsHardwareAccelerated && (p.StrideW == 1 || (p.StrideW == 2 && typeof(T) == typeof(float)));
+        // Vector blocks start where the first tap is inside the row and end where the last read is: stride 2 reads
+        // float pairs, so an even last tap also reads its odd neighbour.
+        int firstInterior = (p.PadW + p.StrideW - 1) / p.StrideW;
+        int lastRead = p.KernelW - 1 + (p.StrideW == 2 && (p.KernelW - 1) % 2 == 0 ? 1 : 0);
+        int interiorEnd = s.W - 1 - lastRead + p.PadW < 0 ? 0 : (s.W - 1 - lastRead + p.PadW) / p.StrideW + 1;
         for (int oh = 0; oh < s.OH; oh++)
         {
             var (h0, h1) = PoolShape.Window(oh, p.StrideH, p.PadH, p.KernelH, s.H);
-            for (int ow = 0; ow < s.OW; ow++)
+            int ow = 0;
+            while (ow < s.OW)
             {
+                if (vectorized && ow >= firstInterior && ow + lanes <= Math.Min(interiorEnd, s.OW))
+                {
+                    MaxPoolBlock(s, input, output, argmax, oh, ow, h0, h1);
+                    ow += lanes;
+                    continue;
+                }
                 var (w0, w1) = PoolShape.Window(ow, p.StrideW, p.PadW, p.KernelW, s.W);
                 T best = T.NegativeInfinity;
                 int bestIndex = h0 < h1 && w0 < w1 ? h0 * s.W + w0 : -1;
                 for (int h = h0; h < h1; h++)
                 for (int w = w0; w < w1; w++)
                 {
-                    // Branch-free: on random data "v > best" is a coin flip, and mispredictions dominated.
                     T v = input[h * s.W + w];
                     int take = (v > best) | (T.IsNaN(v) & !T.IsNaN(best)) ? -1 : 0;
                     bestIndex += (h * s.W + w - bestIndex) & take;
@@ -97,7 +113,37 @@ public sealed unsafe partial class CpuBackend
                 }
                 output[oh * s.OW + ow] = best;
                 if (argmax != null) argmax[oh * s.OW + ow] = bestIndex;
+                ow++;
             }
+        }
+    }
+
+    /// <summary>Outputs [ow, ow + lanes) of row oh, all of whose taps are inside the row; rows [h0, h1) are valid.</summary>
+    private static void MaxPoolBlock<T>(in PoolShape s, T* input, T* output, int* argmax, int oh, int ow, int h0, int h1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var p = s.P;
+        int top = oh * p.StrideH - p.PadH, left = ow * p.StrideW - p.PadW;
+        var best = Vector256.Create(T.NegativeInfinity);
+        // The tap (ki·KW + kj) each lane's maximum came from, as T; starts at the first valid row's first tap.
+        var bestTap = Vector256.Create(T.CreateTruncating((h0 - top) * p.KernelW));
+        for (int h = h0; h < h1; h++)
+        {
+            T* row = input + (long)h * s.W + left;
+            for (int kj = 0; kj < p.KernelW; kj++)
+            {
+                var v = p.StrideW == 1 ? Vector256.Load(row + kj) : LoadStride2((float*)row + (kj & ~1), odd: (kj & 1) != 0).As<float, T>();
+                var take = Vector256.GreaterThan(v, best) | (~Vector256.Equals(v, v) & Vector256.Equals(best, best));
+                best = Vector256.ConditionalSelect(take, v, best);
+                bestTap = Vector256.ConditionalSelect(take, Vector256.Create(T.CreateTruncating((h - top) * p.KernelW + kj)), bestTap);
+            }
+        }
+        best.Store(output + oh * s.OW + ow);
+        if (argmax == null) return;
+        for (int lane = 0; lane < Vector256<T>.Count; lane++)
+        {
+            int tap = int.CreateTruncating(bestTap[lane]);
+            argmax[oh * s.OW + ow + lane] = (top + tap / p.KernelW) * s.W + left + lane * p.StrideW + tap % p.KernelW;
         }
     }
 

@@ -138,62 +138,48 @@ public sealed partial class CpuBackend
     private static T ReduceOuterRuns<T>(ReduceOp op, T[] xs, long xBase, in ReduceLayout l, int runLength)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int inner = l.Rank - 1;
         Span<int> index = stackalloc int[Shape.MaxRank];
         T acc = ReduceIdentity<T>(op);
         long offset = xBase;
-        while (true)
+        do acc = Combine(op, acc, ReduceRun(op, xs.AsSpan((int)offset, runLength)));
+        while (NextReducedRun(l, index, ref offset));
+        return acc;
+    }
+
+    /// <summary>destination[i] = fold over every reduced-dims combination c of x[xBase + c + i].</summary>
+    private static void AccumulateRuns<T>(ReduceOp op, T[] xs, long xBase, in ReduceLayout l, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<int> index = stackalloc int[Shape.MaxRank];
+        long offset = xBase;
+        xs.AsSpan((int)offset, destination.Length).CopyTo(destination);
+        while (NextReducedRun(l, index, ref offset))
         {
-            acc = Combine(op, acc, ReduceRun(op, xs.AsSpan((int)offset, runLength)));
-            int d = inner - 1;
-            for (; d >= 0; d--)
+            var run = xs.AsSpan((int)offset, destination.Length);
+            switch (op)
             {
-                if (!l.IsReduced(d)) continue;
-                offset += l.Stride[d];
-                if (++index[d] < l.Size[d]) break;
-                offset -= l.Stride[d] * l.Size[d];
-                index[d] = 0;
+                case ReduceOp.Sum: TensorPrimitives.Add(destination, run, destination); break;
+                case ReduceOp.Max: TensorPrimitives.Max(destination, run, destination); break;
+                default: TensorPrimitives.Min(destination, run, destination); break;
             }
-            if (d < 0) return acc;
         }
     }
 
     /// <summary>
-    /// destination[i] = fold over every reduced-dims combination c of x[xBase + c + i]; the first run initialises it.
+    /// Odometer over the reduced dims outside the innermost one: advances offset to the next combination's run and
+    /// returns false (offset back at the first) once all have been visited. index starts zeroed.
     /// </summary>
-    private static void AccumulateRuns<T>(ReduceOp op, T[] xs, long xBase, in ReduceLayout l, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static bool NextReducedRun(in ReduceLayout l, Span<int> index, ref long offset)
     {
-        int inner = l.Rank - 1;
-        int length = destination.Length;
-        Span<int> index = stackalloc int[Shape.MaxRank];
-        long offset = xBase;
-        bool first = true;
-        while (true)
+        for (int d = l.Rank - 2; d >= 0; d--)
         {
-            var run = xs.AsSpan((int)offset, length);
-            if (first) run.CopyTo(destination);
-            else
-            {
-                switch (op)
-                {
-                    case ReduceOp.Sum: TensorPrimitives.Add(destination, run, destination); break;
-                    case ReduceOp.Max: TensorPrimitives.Max(destination, run, destination); break;
-                    default: TensorPrimitives.Min(destination, run, destination); break;
-                }
-            }
-            first = false;
-            int d = inner - 1;
-            for (; d >= 0; d--)
-            {
-                if (!l.IsReduced(d)) continue;
-                offset += l.Stride[d];
-                if (++index[d] < l.Size[d]) break;
-                offset -= l.Stride[d] * l.Size[d];
-                index[d] = 0;
-            }
-            if (d < 0) return;
+            if (!l.IsReduced(d)) continue;
+            offset += l.Stride[d];
+            if (++index[d] < l.Size[d]) return true;
+            offset -= l.Stride[d] * l.Size[d];
+            index[d] = 0;
         }
+        return false;
     }
 
     /// <summary>Reduces a contiguous block to one value, in per-thread chunks when it is large.</summary>

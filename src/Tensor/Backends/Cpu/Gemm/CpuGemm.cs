@@ -13,7 +13,7 @@ internal static unsafe partial class CpuGemm
     internal enum KernelKind { Auto, Avx512x12, Avx512x8, Avx2, Vector128 }
 
     /// <summary>At or below this m·n·k the unpacked loop beats packing.</summary>
-    private const long SmallWork = 8 * 1024;
+    private static readonly long SmallWork = Env("GSW", 8 * 1024);
 
     /// <summary>Minimum m·n·k per thread before a parallel call is split (~2 MFLOP).</summary>
     private const long ParallelMinWork = 1L << 20;
