@@ -1,5 +1,6 @@
 // Element-wise math with NumPy broadcasting, scalar forms and in-place forms (used by optimizers).
 using Standalone.Backends;
+using Standalone.Diagnostics;
 
 namespace Standalone;
 
@@ -9,7 +10,7 @@ public sealed partial class Tensor
     {
         RequireFloat(op.ToString().ToLowerInvariant());
         var y = Empty(Shape, DType, Backend);
-        Backend.Unary(op, View, y.View, alpha, beta);
+        using (OpProfiler.Measure(UnaryNames[(int)op], Backend)) Backend.Unary(op, View, y.View, alpha, beta);
         return y;
     }
 
@@ -17,7 +18,7 @@ public sealed partial class Tensor
     public Tensor ApplyInPlace(UnaryOp op, double alpha = 0, double beta = 0)
     {
         RequireFloat(op.ToString().ToLowerInvariant());
-        Backend.Unary(op, View, View, alpha, beta);
+        using (OpProfiler.Measure(UnaryNames[(int)op], Backend)) Backend.Unary(op, View, View, alpha, beta);
         return this;
     }
 
@@ -29,7 +30,7 @@ public sealed partial class Tensor
         var y = Empty(shape, DType, Backend);
         using var a = Shape == shape ? Share() : Expand(shape);
         using var b = other.Shape == shape ? other.Share() : other.Expand(shape);
-        Backend.Binary(op, a.View, b.View, y.View);
+        using (OpProfiler.Measure(BinaryNames[(int)op], Backend)) Backend.Binary(op, a.View, b.View, y.View);
         return y;
     }
 
@@ -41,9 +42,12 @@ public sealed partial class Tensor
         var shape = Shape.Broadcast(Shape, other.Shape, name);
         if (shape != Shape) throw new ArgumentException($"{name}_: result shape {shape} differs from the in-place target {Shape}");
         using var b = other.Shape == Shape ? other.Share() : other.Expand(Shape);
-        Backend.Binary(op, View, b.View, View);
+        using (OpProfiler.Measure(BinaryNames[(int)op], Backend)) Backend.Binary(op, View, b.View, View);
         return this;
     }
+
+    private static readonly string[] UnaryNames = Enum.GetNames<UnaryOp>().Select(n => "unary_" + n.ToLowerInvariant()).ToArray();
+    private static readonly string[] BinaryNames = Enum.GetNames<BinaryOp>().Select(n => "binary_" + n.ToLowerInvariant()).ToArray();
 
     private void CheckBinary(Tensor other, string op)
     {

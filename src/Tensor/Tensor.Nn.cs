@@ -1,6 +1,7 @@
 // Network primitives on tensors (no autograd here): convolution, pooling, per-channel statistics and affine maps,
 // column gather/scatter. Each validates shapes once and names what it expected.
 using Standalone.Backends;
+using Standalone.Diagnostics;
 
 namespace Standalone;
 
@@ -33,7 +34,7 @@ public sealed partial class Tensor
         using var xc = x.Contiguous();
         using var wc = weight.Contiguous();
         using var bc = bias?.Contiguous();
-        x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p);
+        using (OpProfiler.Measure("conv2d_forward", x.Backend)) x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p);
         return y;
     }
 
@@ -42,7 +43,7 @@ public sealed partial class Tensor
         var dx = Empty(inputShape, dy.DType, dy.Backend);
         using var dyc = dy.Contiguous();
         using var wc = weight.Contiguous();
-        dy.Backend.Conv2dBackwardInput(dyc.View, wc.View, dx.View, p);
+        using (OpProfiler.Measure("conv2d_backward_input", dy.Backend)) dy.Backend.Conv2dBackwardInput(dyc.View, wc.View, dx.View, p);
         return dx;
     }
 
@@ -53,7 +54,7 @@ public sealed partial class Tensor
         var db = withBias ? Empty(new Shape(weightShape[0]), dy.DType, dy.Backend) : null;
         using var dyc = dy.Contiguous();
         using var xc = x.Contiguous();
-        dy.Backend.Conv2dBackwardWeight(dyc.View, xc.View, dw.View, db?.View, p);
+        using (OpProfiler.Measure("conv2d_backward_weight", dy.Backend)) dy.Backend.Conv2dBackwardWeight(dyc.View, xc.View, dw.View, db?.View, p);
         return (dw, db);
     }
 
@@ -69,7 +70,7 @@ public sealed partial class Tensor
         var y = Empty(new Shape(x.Shape[0], x.Shape[1], oh, ow), x.DType, x.Backend);
         var indices = kind == PoolKind.Max ? Empty(y.Shape, DType.Int32, x.Backend) : null;
         using var xc = x.Contiguous();
-        x.Backend.Pool2dForward(kind, xc.View, y.View, indices?.View, p);
+        using (OpProfiler.Measure("pool2d_forward", x.Backend)) x.Backend.Pool2dForward(kind, xc.View, y.View, indices?.View, p);
         return (y, indices);
     }
 
@@ -77,7 +78,7 @@ public sealed partial class Tensor
     {
         var dx = Empty(inputShape, dy.DType, dy.Backend);
         using var dyc = dy.Contiguous();
-        dy.Backend.Pool2dBackward(kind, dyc.View, indices?.View, dx.View, p);
+        using (OpProfiler.Measure("pool2d_backward", dy.Backend)) dy.Backend.Pool2dBackward(kind, dyc.View, indices?.View, dx.View, p);
         return dx;
     }
 
@@ -96,7 +97,7 @@ public sealed partial class Tensor
         using var x = AsChannels("channel_mean_var");
         var mean = Empty(new Shape(Shape[1]), DType, Backend);
         var variance = Empty(new Shape(Shape[1]), DType, Backend);
-        Backend.ChannelMeanVar(x.View, mean.View, variance.View);
+        using (OpProfiler.Measure("channel_mean_var", Backend)) Backend.ChannelMeanVar(x.View, mean.View, variance.View);
         return (mean, variance);
     }
 
@@ -111,7 +112,7 @@ public sealed partial class Tensor
         using var xv = x.AsChannels("channel_affine");
         using var yv = y.Reshape(xv.Shape);
         using var x2v = x2?.AsChannels("channel_affine");
-        x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View);
+        using (OpProfiler.Measure("channel_affine", x.Backend)) x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View);
         return y;
     }
 
@@ -123,7 +124,7 @@ public sealed partial class Tensor
         using var xv = x.AsChannels("channel_grad_sums");
         var sumDy = Empty(new Shape(x.Shape[1]), x.DType, x.Backend);
         var sumDyX = Empty(new Shape(x.Shape[1]), x.DType, x.Backend);
-        x.Backend.ChannelGradSums(dyv.View, xv.View, center.View, sumDy.View, sumDyX.View);
+        using (OpProfiler.Measure("channel_grad_sums", x.Backend)) x.Backend.ChannelGradSums(dyv.View, xv.View, center.View, sumDy.View, sumDyX.View);
         return (sumDy, sumDyX);
     }
 
@@ -133,7 +134,7 @@ public sealed partial class Tensor
         CheckIndex(index, "gather_columns");
         var y = Empty(new Shape(Shape[0]), DType, Backend);
         using var x = Contiguous();
-        Backend.GatherColumns(x.View, index.View, y.View);
+        using (OpProfiler.Measure("gather_columns", Backend)) Backend.GatherColumns(x.View, index.View, y.View);
         return y;
     }
 
@@ -142,7 +143,7 @@ public sealed partial class Tensor
     {
         CheckIndex(index, "scatter_add_columns");
         if (!IsContiguous) throw new ArgumentException("scatter_add_columns: target must be contiguous");
-        Backend.ScatterAddColumns(View, index.View, values.View);
+        using (OpProfiler.Measure("scatter_add_columns", Backend)) Backend.ScatterAddColumns(View, index.View, values.View);
     }
 
     private void CheckIndex(Tensor index, string op)

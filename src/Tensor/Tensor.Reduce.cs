@@ -1,5 +1,6 @@
 // Reductions over axes: sum, mean, max, min, argmax.
 using Standalone.Backends;
+using Standalone.Diagnostics;
 
 namespace Standalone;
 
@@ -42,7 +43,8 @@ public sealed partial class Tensor
         }
         var keptShape = new Shape(kept);
         var y = Empty(keptShape, DType, Backend);
-        using (var x = Contiguous()) Backend.Reduce(op, x.View, mask, y.View);
+        using (var x = Contiguous())
+        using (OpProfiler.Measure("reduce_" + name, Backend)) Backend.Reduce(op, x.View, mask, y.View);
         if (keepDims) return y;
         using (y) return y.Reshape(new Shape(squeezed[..squeezedRank]));
     }

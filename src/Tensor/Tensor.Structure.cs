@@ -23,7 +23,7 @@ public sealed partial class Tensor
         using var a3 = a.AsBatchedMatrix(batch);
         using var b3 = b.AsBatchedMatrix(batch);
         var c = Empty(new Shape(batch, m, n), a.DType, a.Backend);
-        a.Backend.MatMul(a3.View, transA, b3.View, transB, c.View, 1, 0);
+        using (Diagnostics.OpProfiler.Measure("matmul", a.Backend)) a.Backend.MatMul(a3.View, transA, b3.View, transB, c.View, 1, 0);
         if (a.Rank == 3 || b.Rank == 3) return c;
         using (c) return c.Reshape(m, n);
     }

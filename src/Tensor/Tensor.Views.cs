@@ -143,7 +143,7 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         var t = Empty(Shape, DType, Backend);
-        Backend.Copy(View, t.View);
+        using (Diagnostics.OpProfiler.Measure("copy", Backend)) Backend.Copy(View, t.View);
         return t;
     }
 

@@ -15,9 +15,20 @@ internal static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results to this JSON file (replaced atomically)." };
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a smoke test, not a measurement)." };
         var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
-        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions };
+        var profile = new Option<bool>("--profile") { Description = "Instead of the four keys, show where a ResNet-20 training step spends its time, per primitive." };
+        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(profile))
+            {
+                var rows = ThroughputBenchmark.ProfileTraining(new BenchOptions());
+                double total = rows.Sum(r => r.MillisecondsPerStep);
+                Console.WriteLine($"{"primitive",-28} {"ms/step",9} {"share",7} {"calls",6}");
+                foreach (var (name, ms, calls) in rows)
+                    Console.WriteLine($"{name,-28} {ms,9:F2} {ms / total,7:P1} {calls,6}");
+                Console.WriteLine($"{"total",-28} {total,9:F2}   (batch 128 → {128 / total * 1000:F0} img/s while profiling)");
+                return 0;
+            }
             int reps = parse.GetValue(repetitions);
             if (reps < 1) throw new ArgumentException($"--repetitions must be at least 1, got {reps}");
             var result = ThroughputBenchmark.Run(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)), step => Console.Error.WriteLine($"measuring {step} ..."));

@@ -70,16 +70,35 @@ public static class ThroughputBenchmark
     /// <summary>The ResNet-20 the benchmark measures: shortcut B, 1×32×32 input, 10 classes.</summary>
     public static ResNetCifar CreateModel() => new(depth: 20, numClasses: 10, inChannels: 1, seed: 0);
 
-    private static (double ImagesPerSecond, int Gen0, int Steps, double KbPerStep, long PoolAllocations) Train(BenchOptions o)
+    /// <summary>
+    /// Runs training steps with the op profiler on and returns where the time went, per primitive
+    /// (each primitive synchronizes, so the total is somewhat above an unprofiled step).
+    /// </summary>
+    public static IReadOnlyList<(string Name, double MillisecondsPerStep, long CallsPerStep)> ProfileTraining(BenchOptions o, int steps = 3)
+    {
+        var step = TrainingStep(o);
+        for (int i = 0; i < 3; i++) step();
+        Diagnostics.OpProfiler.Reset();
+        Diagnostics.OpProfiler.Enabled = true;
+        try
+        {
+            for (int i = 0; i < steps; i++) step();
+        }
+        finally { Diagnostics.OpProfiler.Enabled = false; }
+        return Diagnostics.OpProfiler.Snapshot().Select(e => (e.Name, e.Milliseconds / steps, e.Calls / steps)).ToList();
+    }
+
+    /// <summary>One ResNet-20 training step on a fixed random batch (forward, cross-entropy, backward, SGD step).</summary>
+    private static Action TrainingStep(BenchOptions o)
     {
         var model = CreateModel();
         model.Train();
         var optimizer = new Sgd(model.Parameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4);
         var rng = new Rng(2);
-        using var input = Tensor.RandomNormal(new Shape(o.TrainBatch, 1, 32, 32), 0, 1, rng);
+        var input = Tensor.RandomNormal(new Shape(o.TrainBatch, 1, 32, 32), 0, 1, rng);
         var labelValues = new long[o.TrainBatch];
         for (int i = 0; i < labelValues.Length; i++) labelValues[i] = rng.NextInt(10);
-        using var labels = Tensor.FromArray<long>(labelValues, new Shape(o.TrainBatch));
+        var labels = Tensor.FromArray<long>(labelValues, new Shape(o.TrainBatch));
 
         void Step()
         {
@@ -91,7 +110,12 @@ public static class ThroughputBenchmark
             optimizer.Step();
             input.Backend.Synchronize();
         }
+        return Step;
+    }
 
+    private static (double ImagesPerSecond, int Gen0, int Steps, double KbPerStep, long PoolAllocations) Train(BenchOptions o)
+    {
+        var Step = TrainingStep(o);
         for (int i = 0; i < 3; i++) Step();
         var (poolBefore, _) = Standalone.Backends.Cpu.CpuBackend.Instance.PoolStatistics;
         int gen0Before = GC.CollectionCount(0);

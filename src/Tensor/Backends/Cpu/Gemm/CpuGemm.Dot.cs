@@ -1,5 +1,5 @@
-// Unpacked "dot-product" SGEMM for C = A·Bᵀ with both A (m×k) and B (n×k) rows contiguous along k and few rows
-// of C (weight-gradient shapes: C[Cout, 9·Cin] = dY[Cout, HW]·colsᵀ). Transposing B into NR panels would cost about
+// Unpacked "dot-product" SGEMM for C = A·Bᵀ with both A (m×k) and B (n×k) rows contiguous along k and a moderate
+// number of rows of C (weight-gradient shapes: C[Cout, 9·Cin] = dY[Cout, HW]·colsᵀ). Transposing B into NR panels would cost about
 // as much as the multiply, so 4×4 blocks of rows are dotted directly with AVX-512 and reduced by a shuffle tree.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -12,12 +12,13 @@ internal static unsafe partial class CpuGemm
     /// <summary>Depth of one pass, so that 4 rows of B (4·DotKC floats) stay in L1 while the A rows go by.</summary>
     private const int DotKC = 1024;
 
-    /// <summary>Whether the dot path is used: A not transposed, B transposed, few rows, long rows.</summary>
+    /// <summary>Whether the dot path is used: A not transposed, B transposed, not too many rows, long enough rows.</summary>
+    /// <remarks>Measured: the dot path wins from k ≈ 256 up to m ≈ 128 rows, and from k ≈ 128 for m ≤ 16; below that
+    /// depth the shuffle-tree reductions cost more than the transposed packing saves.</remarks>
     private static bool UseDot(bool transA, bool transB, int m, int k) =>
-        !transA && transB && m <= DotMaxRows && k >= DotMinDepth && Avx512F.IsSupported;
+        !transA && transB && Avx512F.IsSupported && (k >= 256 ? m <= DotMaxRows : k >= 128 && m <= 16);
 
-    private static readonly int DotMaxRows = Env("GDM", 32);
-    private static readonly int DotMinDepth = Env("GDK", 256);
+    private const int DotMaxRows = 128;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotGemm(int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)

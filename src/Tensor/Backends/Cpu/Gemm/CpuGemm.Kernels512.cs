@@ -1,5 +1,5 @@
-// AVX-512 single-precision micro-kernel for the packed GEMM (CpuGemm.Driver.cs): a 12×32 tile held in
-// 24 zmm accumulators, A broadcast from its packed MR-row panel, B read as two zmm per k step.
+// AVX-512 single-precision micro-kernels for the packed GEMM (CpuGemm.Driver.cs): 8×32 (the default, 16 zmm
+// accumulators) and 12×32 (24 accumulators); A broadcast from its packed MR-row panel, B read as two zmm per k step.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
