@@ -57,8 +57,8 @@ public sealed partial class CpuBackend
         if (op == UnaryOp.Copy) { Copy(x, y); return; }
         switch (x.DType)
         {
-            case DType.Float32: Map<float, UnaryKernel<float>>(new UnaryKernel<float>(op, (float)alpha, (float)beta), x, y); break;
-            case DType.Float64: Map<double, UnaryKernel<double>>(new UnaryKernel<double>(op, alpha, beta), x, y); break;
+            case DType.Float32: Unary<float>(op, x, y, (float)alpha, (float)beta); break;
+            case DType.Float64: Unary<double>(op, x, y, alpha, beta); break;
             default: throw Unsupported($"unary {op}", x.DType);
         }
     }
@@ -67,9 +67,48 @@ public sealed partial class CpuBackend
     {
         switch (a.DType)
         {
-            case DType.Float32: Map<float, BinaryKernel<float>>(new BinaryKernel<float>(op), a, b, y); break;
-            case DType.Float64: Map<double, BinaryKernel<double>>(new BinaryKernel<double>(op), a, b, y); break;
+            case DType.Float32: Binary<float>(op, a, b, y); break;
+            case DType.Float64: Binary<double>(op, a, b, y); break;
             default: throw Unsupported($"binary {op}", a.DType);
+        }
+    }
+
+    // One switch per call picks the operator struct; Map is then compiled separately for each.
+    private static void Unary<T>(UnaryOp op, in TensorView x, in TensorView y, T alpha, T beta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: Map<T, UnaryKernels<T>.Neg>(default, x, y); break;
+            case UnaryOp.Abs: Map<T, UnaryKernels<T>.Abs>(default, x, y); break;
+            case UnaryOp.Exp: Map<T, UnaryKernels<T>.Exp>(default, x, y); break;
+            case UnaryOp.Log: Map<T, UnaryKernels<T>.Log>(default, x, y); break;
+            case UnaryOp.Sqrt: Map<T, UnaryKernels<T>.Sqrt>(default, x, y); break;
+            case UnaryOp.Rsqrt: Map<T, UnaryKernels<T>.Rsqrt>(default, x, y); break;
+            case UnaryOp.Square: Map<T, UnaryKernels<T>.Square>(default, x, y); break;
+            case UnaryOp.Reciprocal: Map<T, UnaryKernels<T>.Reciprocal>(default, x, y); break;
+            case UnaryOp.Relu: Map<T, UnaryKernels<T>.Relu>(default, x, y); break;
+            case UnaryOp.Affine: Map<T, UnaryKernels<T>.Affine>(new(alpha, beta), x, y); break;
+            case UnaryOp.Clamp: Map<T, UnaryKernels<T>.Clamp>(new(alpha, beta), x, y); break;
+            case UnaryOp.GreaterThan: Map<T, UnaryKernels<T>.GreaterThan>(new(alpha), x, y); break;
+            case UnaryOp.Sign or UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Pow: Map<T, UnaryKernels<T>.ScalarOnly>(new(op, alpha), x, y); break;
+            default: throw new NotSupportedException($"cpu: unary op {op}");
+        }
+    }
+
+    private static void Binary<T>(BinaryOp op, in TensorView a, in TensorView b, in TensorView y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: Map<T, BinaryKernels<T>.Add>(default, a, b, y); break;
+            case BinaryOp.Sub: Map<T, BinaryKernels<T>.Sub>(default, a, b, y); break;
+            case BinaryOp.Mul: Map<T, BinaryKernels<T>.Mul>(default, a, b, y); break;
+            case BinaryOp.Div: Map<T, BinaryKernels<T>.Div>(default, a, b, y); break;
+            case BinaryOp.Max: Map<T, BinaryKernels<T>.Max>(default, a, b, y); break;
+            case BinaryOp.Min: Map<T, BinaryKernels<T>.Min>(default, a, b, y); break;
+            case BinaryOp.Pow: Map<T, BinaryKernels<T>.Pow>(default, a, b, y); break;
+            case BinaryOp.ReluBackward: Map<T, BinaryKernels<T>.ReluBackward>(default, a, b, y); break;
+            case BinaryOp.Equal: Map<T, BinaryKernels<T>.Equal>(default, a, b, y); break;
+            default: throw new NotSupportedException($"cpu: binary op {op}");
         }
     }
 
@@ -102,7 +141,7 @@ public sealed partial class CpuBackend
         {
             int i = 0;
             int w = Vector256<T>.Count;
-            if (sy == 1 && (sa is 0 or 1) && (sb is 0 or 1))
+            if (kernel.Vectorized && sy == 1 && (sa is 0 or 1) && (sb is 0 or 1))
             {
                 ref T ar = ref At(aa, ai);
                 ref T br = ref At(bb, bi);

@@ -1,5 +1,6 @@
-// Element-wise operators as small structs, in the manner of System.Numerics.Tensors: a scalar Invoke and a
-// Vector256 Invoke side by side. The loops that drive them (strides, tails, threads) live once in CpuBackend.Elementwise.
+// Element-wise operators as small structs, in the manner of System.Numerics.Tensors: one struct per operator with a
+// scalar Invoke and a Vector256 Invoke side by side. The generic loops in CpuBackend.Elementwise are instantiated
+// per operator struct, so the JIT compiles a tight loop for each; the op enum is switched on once per call.
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -7,6 +8,7 @@ namespace Standalone.Backends.Cpu;
 
 internal interface IUnaryKernel<T> where T : unmanaged
 {
+    /// <summary>False for ops without a vector form (the loop then stays scalar).</summary>
     bool Vectorized { get; }
     T Invoke(T x);
     Vector256<T> Invoke(Vector256<T> x);
@@ -14,6 +16,7 @@ internal interface IUnaryKernel<T> where T : unmanaged
 
 internal interface IBinaryKernel<T> where T : unmanaged
 {
+    bool Vectorized { get; }
     T Invoke(T a, T b);
     Vector256<T> Invoke(Vector256<T> a, Vector256<T> b);
 }
@@ -21,97 +24,113 @@ internal interface IBinaryKernel<T> where T : unmanaged
 /// <summary>Generic wrappers over the float/double-only vector math of System.Runtime.Intrinsics.</summary>
 internal static class VMath
 {
-    public static Vector256<T> Exp<T>(Vector256<T> x) where T : unmanaged
+    public static Vector256<T> Exp<T>(Vector256<T> x) where T : unmanaged =>
+        typeof(T) == typeof(float) ? Vector256.Exp(x.AsSingle()).As<float, T>() : Vector256.Exp(x.AsDouble()).As<double, T>();
+
+    public static Vector256<T> Log<T>(Vector256<T> x) where T : unmanaged =>
+        typeof(T) == typeof(float) ? Vector256.Log(x.AsSingle()).As<float, T>() : Vector256.Log(x.AsDouble()).As<double, T>();
+}
+
+internal static class UnaryKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public readonly struct Neg : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => -x; public Vector256<T> Invoke(Vector256<T> x) => -x; }
+    public readonly struct Abs : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.Abs(x); public Vector256<T> Invoke(Vector256<T> x) => Vector256.Abs(x); }
+    public readonly struct Exp : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.Exp(x); public Vector256<T> Invoke(Vector256<T> x) => VMath.Exp(x); }
+    public readonly struct Log : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.Log(x); public Vector256<T> Invoke(Vector256<T> x) => VMath.Log(x); }
+    public readonly struct Sqrt : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.Sqrt(x); public Vector256<T> Invoke(Vector256<T> x) => Vector256.Sqrt(x); }
+    public readonly struct Rsqrt : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.One / T.Sqrt(x); public Vector256<T> Invoke(Vector256<T> x) => Vector256<T>.One / Vector256.Sqrt(x); }
+    public readonly struct Square : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => x * x; public Vector256<T> Invoke(Vector256<T> x) => x * x; }
+    public readonly struct Reciprocal : IUnaryKernel<T> { public bool Vectorized => true; public T Invoke(T x) => T.One / x; public Vector256<T> Invoke(Vector256<T> x) => Vector256<T>.One / x; }
+
+    public readonly struct Relu : IUnaryKernel<T>
     {
-        if (typeof(T) == typeof(float)) return Vector256.Exp(x.AsSingle()).As<float, T>();
-        return Vector256.Exp(x.AsDouble()).As<double, T>();
+        public bool Vectorized => true;
+        public T Invoke(T x) => x > T.Zero ? x : T.Zero;
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, Vector256<T>.Zero);
     }
 
-    public static Vector256<T> Log<T>(Vector256<T> x) where T : unmanaged
+    /// <summary>x·alpha + beta.</summary>
+    public readonly struct Affine(T alpha, T beta) : IUnaryKernel<T>
     {
-        if (typeof(T) == typeof(float)) return Vector256.Log(x.AsSingle()).As<float, T>();
-        return Vector256.Log(x.AsDouble()).As<double, T>();
+        private readonly Vector256<T> _alpha = Vector256.Create(alpha), _beta = Vector256.Create(beta);
+        public bool Vectorized => true;
+        public T Invoke(T x) => x * alpha + beta;
+        public Vector256<T> Invoke(Vector256<T> x) => x * _alpha + _beta;
+    }
+
+    /// <summary>min(max(x, low), high).</summary>
+    public readonly struct Clamp(T low, T high) : IUnaryKernel<T>
+    {
+        public bool Vectorized => true;
+        public T Invoke(T x) => T.Min(T.Max(x, low), high);
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(low)), Vector256.Create(high));
+    }
+
+    /// <summary>1 where x > threshold, else 0.</summary>
+    public readonly struct GreaterThan(T threshold) : IUnaryKernel<T>
+    {
+        public bool Vectorized => true;
+        public T Invoke(T x) => x > threshold ? T.One : T.Zero;
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(threshold)), Vector256<T>.One, Vector256<T>.Zero);
+    }
+
+    /// <summary>Ops computed one element at a time (rare in training loops): sign, tanh, sigmoid, pow.</summary>
+    public readonly struct ScalarOnly(UnaryOp op, T alpha) : IUnaryKernel<T>
+    {
+        public bool Vectorized => false;
+        public T Invoke(T x) => op switch
+        {
+            UnaryOp.Sign => T.IsNaN(x) ? x : T.CreateTruncating(T.Sign(x)),
+            UnaryOp.Tanh => T.Tanh(x),
+            UnaryOp.Sigmoid => T.One / (T.One + T.Exp(-x)),
+            UnaryOp.Pow => T.Pow(x, alpha),
+            _ => throw new NotSupportedException($"unary op {op}"),
+        };
+        public Vector256<T> Invoke(Vector256<T> x) => throw new NotSupportedException($"unary op {op} has no vector form");
     }
 }
 
-internal readonly struct UnaryKernel<T>(UnaryOp op, T alpha, T beta) : IUnaryKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public bool Vectorized => op is not (UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Pow or UnaryOp.Sign);
+    public readonly struct Add : IBinaryKernel<T> { public bool Vectorized => true; public T Invoke(T a, T b) => a + b; public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a + b; }
+    public readonly struct Sub : IBinaryKernel<T> { public bool Vectorized => true; public T Invoke(T a, T b) => a - b; public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a - b; }
+    public readonly struct Mul : IBinaryKernel<T> { public bool Vectorized => true; public T Invoke(T a, T b) => a * b; public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a * b; }
+    public readonly struct Div : IBinaryKernel<T> { public bool Vectorized => true; public T Invoke(T a, T b) => a / b; public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a / b; }
 
-    public T Invoke(T x) => op switch
+    /// <summary>max(a, b), propagating NaN from a.</summary>
+    public readonly struct Max : IBinaryKernel<T>
     {
-        UnaryOp.Copy => x,
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => T.Abs(x),
-        UnaryOp.Sign => T.IsNaN(x) ? x : T.CreateTruncating(T.Sign(x)),
-        UnaryOp.Exp => T.Exp(x),
-        UnaryOp.Log => T.Log(x),
-        UnaryOp.Sqrt => T.Sqrt(x),
-        UnaryOp.Rsqrt => T.One / T.Sqrt(x),
-        UnaryOp.Square => x * x,
-        UnaryOp.Reciprocal => T.One / x,
-        UnaryOp.Relu => x > T.Zero ? x : T.Zero,
-        UnaryOp.Tanh => T.Tanh(x),
-        UnaryOp.Sigmoid => T.One / (T.One + T.Exp(-x)),
-        UnaryOp.Affine => x * alpha + beta,
-        UnaryOp.Pow => T.Pow(x, alpha),
-        UnaryOp.Clamp => T.Min(T.Max(x, alpha), beta),
-        UnaryOp.GreaterThan => x > alpha ? T.One : T.Zero,
-        _ => throw new NotSupportedException($"unary op {op}"),
-    };
+        public bool Vectorized => true;
+        public T Invoke(T a, T b) => T.IsNaN(a) || a > b ? a : b;
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(Vector256.GreaterThan(a, b) | ~Vector256.Equals(a, a), a, b);
+    }
 
-    public Vector256<T> Invoke(Vector256<T> x) => op switch
+    public readonly struct Min : IBinaryKernel<T>
     {
-        UnaryOp.Copy => x,
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => Vector256.Abs(x),
-        UnaryOp.Exp => VMath.Exp(x),
-        UnaryOp.Log => VMath.Log(x),
-        UnaryOp.Sqrt => Vector256.Sqrt(x),
-        UnaryOp.Rsqrt => Vector256<T>.One / Vector256.Sqrt(x),
-        UnaryOp.Square => x * x,
-        UnaryOp.Reciprocal => Vector256<T>.One / x,
-        UnaryOp.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, Vector256<T>.Zero),
-        UnaryOp.Affine => x * Vector256.Create(alpha) + Vector256.Create(beta),
-        UnaryOp.Clamp => Vector256.Min(Vector256.Max(x, Vector256.Create(alpha)), Vector256.Create(beta)),
-        UnaryOp.GreaterThan => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(alpha)), Vector256<T>.One, Vector256<T>.Zero),
-        _ => throw new NotSupportedException($"unary op {op} has no vector form"),
-    };
-}
+        public bool Vectorized => true;
+        public T Invoke(T a, T b) => T.IsNaN(a) || a < b ? a : b;
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(Vector256.LessThan(a, b) | ~Vector256.Equals(a, a), a, b);
+    }
 
-internal readonly struct BinaryKernel<T>(BinaryOp op) : IBinaryKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public T Invoke(T a, T b) => op switch
+    /// <summary>a where b > 0, else 0 (ReLU backward: a = dY, b = the ReLU output).</summary>
+    public readonly struct ReluBackward : IBinaryKernel<T>
     {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.Max => T.IsNaN(a) || a > b ? a : b,
-        BinaryOp.Min => T.IsNaN(a) || a < b ? a : b,
-        BinaryOp.Pow => T.Pow(a, b),
-        BinaryOp.ReluBackward => b > T.Zero ? a : T.Zero,
-        BinaryOp.Equal => a == b ? T.One : T.Zero,
-        _ => throw new NotSupportedException($"binary op {op}"),
-    };
+        public bool Vectorized => true;
+        public T Invoke(T a, T b) => b > T.Zero ? a : T.Zero;
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(Vector256.GreaterThan(b, Vector256<T>.Zero), a, Vector256<T>.Zero);
+    }
 
-    public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => op switch
+    public readonly struct Equal : IBinaryKernel<T>
     {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.Max => Vector256.ConditionalSelect(Vector256.GreaterThan(a, b) | ~Vector256.Equals(a, a), a, b),
-        BinaryOp.Min => Vector256.ConditionalSelect(Vector256.LessThan(a, b) | ~Vector256.Equals(a, a), a, b),
-        BinaryOp.ReluBackward => Vector256.ConditionalSelect(Vector256.GreaterThan(b, Vector256<T>.Zero), a, Vector256<T>.Zero),
-        BinaryOp.Equal => Vector256.ConditionalSelect(Vector256.Equals(a, b), Vector256<T>.One, Vector256<T>.Zero),
-        _ => Scalar(a, b),
-    };
+        public bool Vectorized => true;
+        public T Invoke(T a, T b) => a == b ? T.One : T.Zero;
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(Vector256.Equals(a, b), Vector256<T>.One, Vector256<T>.Zero);
+    }
 
-    private Vector256<T> Scalar(Vector256<T> a, Vector256<T> b)
+    public readonly struct Pow : IBinaryKernel<T>
     {
-        Span<T> r = stackalloc T[Vector256<T>.Count];
-        for (int i = 0; i < r.Length; i++) r[i] = Invoke(a[i], b[i]);
-        return Vector256.Create<T>(r);
+        public bool Vectorized => false;
+        public T Invoke(T a, T b) => T.Pow(a, b);
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => throw new NotSupportedException("pow has no vector form");
     }
 }
