@@ -8,7 +8,7 @@ public sealed partial class Tensor
 {
     public Tensor Apply(UnaryOp op, double alpha = 0, double beta = 0)
     {
-        RequireFloat(op.ToString().ToLowerInvariant());
+        RequireFloat(UnaryNames[(int)op]);
         var y = Empty(Shape, DType, Backend);
         using (OpProfiler.Measure(UnaryNames[(int)op], Backend)) Backend.Unary(op, View, y.View, alpha, beta);
         return y;
@@ -17,14 +17,14 @@ public sealed partial class Tensor
     /// <summary>Applies a unary op in place (this must be contiguous or at least non-overlapping).</summary>
     public Tensor ApplyInPlace(UnaryOp op, double alpha = 0, double beta = 0)
     {
-        RequireFloat(op.ToString().ToLowerInvariant());
+        RequireFloat(UnaryNames[(int)op]);
         using (OpProfiler.Measure(UnaryNames[(int)op], Backend)) Backend.Unary(op, View, View, alpha, beta);
         return this;
     }
 
     public Tensor Apply(BinaryOp op, Tensor other)
     {
-        string name = op.ToString().ToLowerInvariant();
+        string name = BinaryNames[(int)op];
         CheckBinary(other, name);
         var shape = Shape.Broadcast(Shape, other.Shape, name);
         var y = Empty(shape, DType, Backend);
@@ -37,7 +37,7 @@ public sealed partial class Tensor
     /// <summary>this = this ∘ other (other broadcast to this shape).</summary>
     public Tensor ApplyInPlace(BinaryOp op, Tensor other)
     {
-        string name = op.ToString().ToLowerInvariant();
+        string name = BinaryNames[(int)op];
         CheckBinary(other, name);
         var shape = Shape.Broadcast(Shape, other.Shape, name);
         if (shape != Shape) throw new ArgumentException($"{name}_: result shape {shape} differs from the in-place target {Shape}");

@@ -105,8 +105,9 @@ public sealed partial class Tensor
     public static Tensor ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor? x2 = null, Tensor? scale2 = null)
     {
         int c = x.Shape[1];
-        foreach (var v in new[] { scale, shift, scale2 })
-            if (v != null && (v.Rank != 1 || v.Shape[0] != c)) throw new ArgumentException($"channel_affine: per-channel vectors must be [{c}], got {v.Shape}");
+        CheckChannelVector(scale, c);
+        CheckChannelVector(shift, c);
+        if (scale2 != null) CheckChannelVector(scale2, c);
         if (x2 != null && x2.Shape != x.Shape) throw new ArgumentException($"channel_affine: second input {x2.Shape} must match {x.Shape}");
         var y = Empty(x.Shape, x.DType, x.Backend);
         using var xv = x.AsChannels("channel_affine");
@@ -114,6 +115,12 @@ public sealed partial class Tensor
         using var x2v = x2?.AsChannels("channel_affine");
         using (OpProfiler.Measure("channel_affine", x.Backend)) x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View);
         return y;
+    }
+
+    private static void CheckChannelVector(Tensor v, int channels)
+    {
+        if (v.Rank != 1 || v.Shape[0] != channels || !v.IsContiguous)
+            throw new ArgumentException($"channel_affine: per-channel vectors must be contiguous [{channels}], got {v.Shape}");
     }
 
     /// <summary>(Σ dy, Σ dy·(x − center)) per channel.</summary>

@@ -7,11 +7,11 @@ namespace Standalone;
 public sealed partial class Tensor
 {
     /// <summary>Sum over the given axes (all when none); reduced axes are kept as size 1 when keepDims.</summary>
-    public Tensor Sum(int[]? axes = null, bool keepDims = false) => Reduce(ReduceOp.Sum, axes, keepDims, "sum");
-    public Tensor Max(int[]? axes = null, bool keepDims = false) => Reduce(ReduceOp.Max, axes, keepDims, "max");
-    public Tensor Min(int[]? axes = null, bool keepDims = false) => Reduce(ReduceOp.Min, axes, keepDims, "min");
+    public Tensor Sum(ReadOnlySpan<int> axes, bool keepDims = false) => Reduce(ReduceOp.Sum, AxisMask(axes), keepDims);
+    public Tensor Max(ReadOnlySpan<int> axes, bool keepDims = false) => Reduce(ReduceOp.Max, AxisMask(axes), keepDims);
+    public Tensor Min(ReadOnlySpan<int> axes, bool keepDims = false) => Reduce(ReduceOp.Min, AxisMask(axes), keepDims);
 
-    public Tensor Mean(int[]? axes = null, bool keepDims = false)
+    public Tensor Mean(ReadOnlySpan<int> axes, bool keepDims = false)
     {
         var sum = Sum(axes, keepDims);
         long count = Numel / Math.Max(1, sum.Numel);
@@ -19,17 +19,30 @@ public sealed partial class Tensor
         return sum;
     }
 
+    public Tensor Sum() => Sum([]);
+    public Tensor Mean() => Mean([]);
+    public Tensor Max() => Max([]);
+    public Tensor Min() => Min([]);
     public Tensor Sum(int axis, bool keepDims = false) => Sum([axis], keepDims);
     public Tensor Mean(int axis, bool keepDims = false) => Mean([axis], keepDims);
     public Tensor Max(int axis, bool keepDims = false) => Max([axis], keepDims);
     public Tensor Min(int axis, bool keepDims = false) => Min([axis], keepDims);
 
-    private Tensor Reduce(ReduceOp op, int[]? axes, bool keepDims, string name)
+    /// <summary>Bit i set for every reduced axis; no axes means all of them.</summary>
+    public int AxisMask(ReadOnlySpan<int> axes)
     {
-        RequireFloat(name);
+        if (axes.Length == 0) return (1 << Rank) - 1;
         int mask = 0;
-        if (axes == null || axes.Length == 0) mask = (1 << Rank) - 1;
-        else foreach (int axis in axes) mask |= 1 << Shape.Normalize(axis);
+        foreach (int axis in axes) mask |= 1 << Shape.Normalize(axis);
+        return mask;
+    }
+
+    private static readonly string[] ReduceNames = Enum.GetNames<ReduceOp>().Select(n => "reduce_" + n.ToLowerInvariant()).ToArray();
+
+    private Tensor Reduce(ReduceOp op, int mask, bool keepDims)
+    {
+        string name = ReduceNames[(int)op];
+        RequireFloat(name);
         if (Numel == 0) throw new ArgumentException($"{name}: cannot reduce an empty tensor {Shape}");
 
         Span<int> kept = stackalloc int[Rank];
@@ -44,7 +57,7 @@ public sealed partial class Tensor
         var keptShape = new Shape(kept);
         var y = Empty(keptShape, DType, Backend);
         using (var x = Contiguous())
-        using (OpProfiler.Measure("reduce_" + name, Backend)) Backend.Reduce(op, x.View, mask, y.View);
+        using (OpProfiler.Measure(ReduceNames[(int)op], Backend)) Backend.Reduce(op, x.View, mask, y.View);
         if (keepDims) return y;
         using (y) return y.Reshape(new Shape(squeezed[..squeezedRank]));
     }

@@ -5,7 +5,7 @@ namespace Standalone;
 public sealed partial class Tensor
 {
     /// <summary>Reshapes (one dimension may be -1). A view when contiguous, otherwise a contiguous copy.</summary>
-    public Tensor Reshape(params int[] dims)
+    public Tensor Reshape(params ReadOnlySpan<int> dims)
     {
         Span<int> d = stackalloc int[dims.Length];
         dims.CopyTo(d);
@@ -15,7 +15,7 @@ public sealed partial class Tensor
         {
             if (d[i] == -1)
             {
-                if (infer >= 0) throw new ArgumentException($"reshape: {Shape} to [{string.Join(", ", dims)}]: only one dimension may be -1");
+                if (infer >= 0) throw new ArgumentException($"reshape: {Shape} to [{string.Join(", ", dims.ToArray())}]: only one dimension may be -1");
                 infer = i;
             }
             else known *= d[i];
@@ -23,7 +23,7 @@ public sealed partial class Tensor
         if (infer >= 0)
         {
             if (known == 0 || Numel % known != 0)
-                throw new ArgumentException($"reshape: cannot reshape {Shape} ({Numel} elements) to [{string.Join(", ", dims)}]");
+                throw new ArgumentException($"reshape: cannot reshape {Shape} ({Numel} elements) to [{string.Join(", ", dims.ToArray())}]");
             d[infer] = (int)(Numel / known);
         }
         var shape = new Shape(d);
@@ -54,16 +54,16 @@ public sealed partial class Tensor
         return Reshape(new Shape(d));
     }
 
-    public Tensor Permute(params int[] order)
+    public Tensor Permute(params ReadOnlySpan<int> order)
     {
-        if (order.Length != Rank) throw new ArgumentException($"permute: order [{string.Join(", ", order)}] has {order.Length} axes, tensor {Shape} has {Rank}");
+        if (order.Length != Rank) throw new ArgumentException($"permute: order [{string.Join(", ", order.ToArray())}] has {order.Length} axes, tensor {Shape} has {Rank}");
         Span<int> d = stackalloc int[Rank];
         var strides = new Strides8();
         int seen = 0;
         for (int i = 0; i < Rank; i++)
         {
             int a = Shape.Normalize(order[i]);
-            if ((seen & (1 << a)) != 0) throw new ArgumentException($"permute: axis {a} repeated in [{string.Join(", ", order)}]");
+            if ((seen & (1 << a)) != 0) throw new ArgumentException($"permute: axis {a} repeated in [{string.Join(", ", order.ToArray())}]");
             seen |= 1 << a;
             d[i] = Shape[a];
             strides[i] = _strides[a];
@@ -73,7 +73,7 @@ public sealed partial class Tensor
 
     public Tensor Transpose(int axis0, int axis1)
     {
-        var order = new int[Rank];
+        Span<int> order = stackalloc int[Rank];
         for (int i = 0; i < Rank; i++) order[i] = i;
         int a = Shape.Normalize(axis0), b = Shape.Normalize(axis1);
         (order[a], order[b]) = (order[b], order[a]);

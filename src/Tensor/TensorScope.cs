@@ -6,7 +6,9 @@ namespace Standalone;
 public sealed class TensorScope : IDisposable
 {
     [ThreadStatic] private static TensorScope? _current;
-    private readonly List<Tensor> _tensors = new();
+    // Lists are recycled so that a loop of scopes (one per training step) allocates no new arrays once warm.
+    [ThreadStatic] private static Stack<List<Tensor>>? _spareLists;
+    private readonly List<Tensor> _tensors = (_spareLists is { Count: > 0 } spare) ? spare.Pop() : new List<Tensor>();
     private readonly TensorScope? _outer;
     private bool _disposed;
 
@@ -46,6 +48,7 @@ public sealed class TensorScope : IDisposable
         _current = _outer;
         foreach (var t in _tensors) t.Dispose();
         _tensors.Clear();
+        (_spareLists ??= new()).Push(_tensors);
     }
 
     public readonly struct Suspension : IDisposable

@@ -100,12 +100,22 @@ public sealed unsafe partial class CpuBackend
     /// Runs rowSums(channel, firstImage, endImage) over channels × batch chunks and returns the two sums per channel
     /// as [sum0, sum1] pairs, chunks already added together.
     /// </summary>
+    // Scratch for ChannelSums, owned by the calling thread and reused so warm calls allocate nothing.
+    [ThreadStatic] private static double[]? t_partialSums, t_channelSums;
+
+    private static double[] Scratch(ref double[]? array, int length, bool clear)
+    {
+        if (array == null || array.Length < length) array = new double[Math.Max(length, 256)];
+        if (clear) Array.Clear(array, 0, length);
+        return array;
+    }
+
     private static double[] ChannelSums(int n, int channels, int s, Func<int, int, int, (double, double)> rowSums)
     {
         long work = (long)n * channels * s;
         int threads = CpuParallel.ThreadCount;
         int chunks = channels >= threads || work < NormParallelThreshold ? 1 : Math.Max(1, Math.Min(n, (threads + channels - 1) / channels));
-        var partial = new double[2 * channels * chunks];
+        var partial = Scratch(ref t_partialSums, 2 * channels * chunks, clear: false);
         long units = (long)channels * chunks;
         long minUnits = Math.Max(1, NormParallelThreshold * units / Math.Max(1, work));
         CpuParallel.ForRange(units, minUnits, (u0, u1) =>
@@ -119,7 +129,7 @@ public sealed unsafe partial class CpuBackend
             }
         });
         if (chunks == 1) return partial;
-        var sums = new double[2 * channels];
+        var sums = Scratch(ref t_channelSums, 2 * channels, clear: true);
         for (int c = 0; c < channels; c++)
             for (int chunk = 0; chunk < chunks; chunk++)
             {

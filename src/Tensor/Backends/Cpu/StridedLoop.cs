@@ -29,13 +29,21 @@ internal static class StridedLoop
         for (int i = 0; i < inner; i++) rows *= l.Dims[i];
         long total = rows * length;
         if (total == 0) return;
-        long ds = l.D[inner], sa = l.A[inner], sb = l.B[inner];
 
         if (total < ParallelThreshold || CpuParallel.ThreadCount == 1)
         {
             RunRows(l, 0, rows, dstOffset, aOffset, bOffset, body);
             return;
         }
+        RunParallel(l, rows, length, dstOffset, aOffset, bOffset, body);
+    }
+
+    // Kept apart from Run: its lambdas capture the layout, and C# allocates the capture object on entry to the
+    // method that declares them — here only when the work is big enough to go parallel.
+    private static void RunParallel(Layout l, long rows, int length, long dstOffset, long aOffset, long bOffset, RowBody body)
+    {
+        int inner = l.Rank - 1;
+        long ds = l.D[inner], sa = l.A[inner], sb = l.B[inner];
         if (rows >= 2 * CpuParallel.ThreadCount)
         {
             CpuParallel.ForRange(rows, Math.Max(1, ParallelThreshold / length), (r0, r1) => RunRows(l, r0, r1, dstOffset, aOffset, bOffset, body));
