@@ -12,9 +12,10 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         try
         {
-            return root.Parse(args).Invoke();
+            // Our handler below turns expected failures into one sentence; System.CommandLine's would print a stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException or UnauthorizedAccessException or OutOfMemoryException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -12,9 +12,9 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the results to this JSON file (replaced atomically)." };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the results to this JSON file (replaced atomically)." };
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a smoke test, not a measurement)." };
-        var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
+        var repetitions = new Option<int>("--repetitions") { HelpName = "N", Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
         var profile = new Option<bool>("--profile") { Description = "Instead of the four keys, show where a ResNet-20 training step spends its time, per primitive." };
         var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile };
         command.SetAction(parse =>
@@ -31,6 +31,8 @@ internal static class BenchCommand
             }
             int reps = parse.GetValue(repetitions);
             if (reps < 1) throw new ArgumentException($"--repetitions must be at least 1, got {reps}");
+            // Fail before measuring, not after, when the JSON file cannot be written.
+            if (parse.GetValue(json) is { } target) Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target.FullName))!);
             var result = ThroughputBenchmark.Run(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)), step => Console.Error.WriteLine($"measuring {step} ..."));
             var keys = new JsonObject
             {
