@@ -13,6 +13,7 @@ Bump FORMAT_VERSION (and Fixture.FormatVersion in the tests) when the layout of 
 import json
 import os
 import struct
+import sys
 
 import torch
 import torch.nn as nn
@@ -170,46 +171,9 @@ def make_cross_entropy():
 
 # ---- ResNet-20 training step -------------------------------------------------------------------------------------
 
-class BasicBlock(nn.Module):
-    """As src/Models/Zoo/ResNetCifar.cs: conv-BN-ReLU-conv-BN + shortcut, ReLU; shortcut B where the shape changes."""
-
-    def __init__(self, in_planes, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = None
-        if stride != 1 or in_planes != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return F.relu(y + shortcut)
-
-
-class ResNetCifar(nn.Module):
-    def __init__(self, depth, num_classes, in_channels):
-        super().__init__()
-        blocks = (depth - 2) // 6
-        self.conv1 = nn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        in_planes = 16
-        for s, width in enumerate((16, 32, 64)):
-            layers = []
-            for b in range(blocks):
-                layers.append(BasicBlock(in_planes, width, 2 if b == 0 and s > 0 else 1))
-                in_planes = width
-            setattr(self, f"layer{s + 1}", nn.Sequential(*layers))
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(64, num_classes)
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.layer3(self.layer2(self.layer1(y)))
-        return self.fc(torch.flatten(self.avgpool(y), 1))
+# The network is defined once, in the benchmark peer script (the same model src/Models/Zoo/ResNetCifar.cs builds).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "peers"))
+from torch_resnet20 import ResNetCifar  # noqa: E402
 
 
 def make_resnet20_step():
