@@ -62,6 +62,22 @@ public class GradientCheckTests
     }
 
     [Test]
+    public void ViewsPaddingAndStridedInputs()
+    {
+        var x = Random(new Shape(2, 3, 5, 6), 80);
+        Check("permute", v => F.Square(F.Permute(v[0], 3, 1, 0, 2)), x);
+        Check("transpose then broadcast mul", v => F.Mul(F.Transpose(v[0], 2, 3), v[1]), x, Random(new Shape(6, 1), 81));
+        Check("slice with step", v => F.Square(F.Slice(v[0], 3, 1, 3, step: 2)), x);
+        Check("pad", v => F.Square(F.Pad(v[0], [(1, 2), (0, 3)], value: 0.5)), x);
+        // A strided (transposed) input and a padded input into a convolution.
+        var w = Random(new Shape(4, 3, 3, 3), 82);
+        Check("conv of transposed input", v => F.Conv2d(F.Transpose(v[0], 2, 3), v[1], padding: 1), x, w);
+        Check("conv of padded input", v => F.Conv2d(F.Pad(v[0], [(1, 1), (2, 0)]), v[1], stride: 2), x, w);
+        // Shortcut A of the CIFAR ResNet: x[:, :, ::2, ::2] zero-padded by planes/4 channels on each side.
+        Check("shortcut A", v => F.Pad(F.Slice(F.Slice(v[0], 2, 0, 3, step: 2), 3, 0, 3, step: 2), [(1, 1), (0, 0), (0, 0)]), x);
+    }
+
+    [Test]
     public void MatMulAndLinear()
     {
         Check("matmul", v => F.MatMul(v[0], v[1]), Random(new Shape(5, 7), 9), Random(new Shape(7, 3), 10));
