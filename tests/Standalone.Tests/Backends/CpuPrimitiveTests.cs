@@ -357,8 +357,9 @@ public class CpuPrimitiveTests
     [TestCaseSource(nameof(FloatTypes))]
     public void ChannelMeanVar_MatchesTwoPassDefinition_EvenFarFromZero(DType dtype)
     {
-        // [4,3,37]: odd rows; [9,1,1000]: one channel, split over the batch; offset 1000 breaks naive Σx² − (Σx)²/n.
-        foreach (var (dims, offset) in new[] { (new[] { 4, 3, 37 }, 0.0), (new[] { 9, 1, 1000 }, 0.0), (new[] { 6, 5, 129 }, 1000.0) })
+        // [4,3,37]: odd rows; [9,1,1000]: one channel, split over the batch; offset 1000 breaks naive Σx² − (Σx)²/n;
+        // [2,2,2061]: rows longer than the float-lane block (1024), with a ragged end.
+        foreach (var (dims, offset) in new[] { (new[] { 4, 3, 37 }, 0.0), (new[] { 9, 1, 1000 }, 0.0), (new[] { 6, 5, 129 }, 1000.0), (new[] { 2, 2, 2061 }, 3.0) })
         {
             var x = Random(dtype, dims, seed: 23, offset: offset);
             var xs = Read(x);
@@ -409,7 +410,7 @@ public class CpuPrimitiveTests
     [TestCaseSource(nameof(FloatTypes))]
     public void ChannelGradSums_MatchDefinition(DType dtype)
     {
-        foreach (var dims in new[] { new[] { 4, 3, 37 }, new[] { 9, 1, 1000 } })
+        foreach (var dims in new[] { new[] { 4, 3, 37 }, new[] { 9, 1, 1000 }, new[] { 2, 2, 2061 } })
         {
             int n = dims[0], c = dims[1], s = dims[2];
             var dy = Random(dtype, dims, seed: 29);
