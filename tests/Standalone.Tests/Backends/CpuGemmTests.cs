@@ -151,7 +151,84 @@ public unsafe class CpuGemmTests
             }
     }
 
+    /// <summary>(m, n, k) for the offset-table GEMMs: row and column tails, several KC / DotKC depth blocks, m below one tile.</summary>
+    private static readonly (int M, int N, int K)[] OffsetShapes = [(1, 5, 9), (13, 45, 300), (16, 70, 144), (20, 33, 600), (7, 10, 1100)];
+
+    [Test]
+    public void SgemmOffsetRows_RandomOffsets_MatchReference()
+    {
+        // B[p, j] = b[offsets[p] + j] with offsets anywhere in the buffer (overlapping rows, as convolution taps are).
+        int seed = 1200;
+        foreach (var (m, n, k) in OffsetShapes)
+        {
+            int tile = CpuGemm.OffsetColumnTile, columns = (n + tile - 1) / tile * tile, ldc = columns + 3;
+            var b = Random(4 * k + columns, seed);
+            var offsets = RandomOffsets(k, 4 * k, seed + 1);
+            var a = Random(m * k, seed + 2);
+            var packed = new float[CpuGemm.PackedPanelsLength(m, k)];
+            var c = Filled(m * ldc, float.NaN);
+            var c0 = (float[])c.Clone();
+            fixed (float* pa = a, pp = packed, pb = b, pc = c)
+            fixed (int* po = offsets)
+            {
+                CpuGemm.PackAPanels(pa, k, m, k, pp);
+                CpuGemm.SgemmOffsetRows(m, n, k, pp, pb, po, pc, ldc);
+            }
+            var bRows = Gathered(b, offsets, k, n);
+            Compare($"SgemmOffsetRows m={m} n={n} k={k}", m, n, n, Leading(c, m, ldc, n), Leading(c0, m, ldc, n), FloatTolerance,
+                (i, j) => Reference(a, k, false, bRows, n, false, i, j, k, 1f, 0f, 0f));
+            seed += 10;
+        }
+    }
+
+    [Test]
+    public void SgemmOffsetRowsT_RandomOffsets_MatchReference()
+    {
+        // C = A·Bᵀ with B[j, p] = b[offsets[j] + p], beta 0 (C full of NaN) and 0.5.
+        if (!CpuGemm.HasOffsetRowsT) Assert.Ignore("SgemmOffsetRowsT needs AVX-512");
+        int seed = 1300;
+        foreach (var (m, n, k) in OffsetShapes)
+            foreach (float beta in new[] { 0f, 0.5f })
+            {
+                int lda = k + 3, ldc = n + 2;
+                var a = Random(m * lda, seed);
+                var b = Random(3 * n + k, seed + 1);
+                var offsets = RandomOffsets(n, 3 * n, seed + 2);
+                var c = beta == 0f ? Filled(m * ldc, float.NaN) : Random(m * ldc, seed + 3);
+                var c0 = (float[])c.Clone();
+                fixed (float* pa = a, pb = b, pc = c)
+                fixed (int* po = offsets)
+                    CpuGemm.SgemmOffsetRowsT(m, n, k, pa, lda, pb, po, beta, pc, ldc);
+                var bRows = Gathered(b, offsets, n, k);
+                Compare($"SgemmOffsetRowsT m={m} n={n} k={k} beta={beta}", m, n, ldc, c, c0, FloatTolerance,
+                    (i, j) => Reference(a, lda, false, bRows, k, true, i, j, k, 1f, beta, c0[i * ldc + j]));
+                seed += 10;
+            }
+    }
+
     // ---- helpers ----
+
+    private static int[] RandomOffsets(int count, int range, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => rng.Next(range)).ToArray();
+    }
+
+    /// <summary>The dense rows×length matrix whose row r is b[offsets[r] .. offsets[r] + length).</summary>
+    private static float[] Gathered(float[] b, int[] offsets, int rows, int length)
+    {
+        var dense = new float[rows * length];
+        for (int r = 0; r < rows; r++) Array.Copy(b, offsets[r], dense, r * length, length);
+        return dense;
+    }
+
+    /// <summary>The first `columns` of each of m rows, ldc apart, as a dense matrix.</summary>
+    private static float[] Leading(float[] c, int m, int ldc, int columns)
+    {
+        var dense = new float[m * columns];
+        for (int i = 0; i < m; i++) Array.Copy(c, i * ldc, dense, i * columns, columns);
+        return dense;
+    }
 
     private static void CheckSgemm(CpuGemm.KernelKind kernel, bool allowSmall, bool ta, bool tb, int m, int n, int k,
         float alpha, float beta, bool parallel, int seed)

@@ -151,6 +151,14 @@ public class CpuPrimitiveTests
         new(2, 3, 4, 34, 5, 1, 1, new(2, 2, 0, 0, 1, 1, 1), false),    // 1×1 stride 2, 17 outputs per row
         new(2, 3, 11, 6, 2, 5, 3, new(2, 1, 2, 0, 1, 1, 1), true),     // asymmetric kernel, stride and padding
         new(1, 3, 5, 5, 2, 3, 3, new(3, 3, 0, 0, 1, 1, 1), false),     // stride 3, no padding
+        // Stride 1 in float32 takes the implicit-GEMM path (CpuBackend.ConvImplicit.cs) unless the padding exceeds (K−1)·D.
+        new(1, 5, 6, 9, 20, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // one image: output row blocks shared by threads; 20 = 2·8 + 4 rows
+        new(3, 32, 6, 11, 12, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),  // depth 288: two GEMM depth blocks
+        new(20, 16, 32, 32, 16, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false), // ResNet stage 1: several stacked weight-gradient chunks
+        new(2, 3, 7, 6, 4, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),      // 5×5 "same"
+        new(2, 1, 9, 9, 3, 3, 3, new(1, 1, 0, 0, 1, 1, 1), true),      // unpadded, one input channel
+        new(2, 3, 7, 8, 4, 3, 3, new(1, 1, 3, 3, 1, 1, 1), false),     // padding 3 > K − 1: falls back to im2col
+        new(2, 3, 5, 6, 4, 1, 1, new(1, 1, 1, 1, 1, 1, 1), false),     // padded 1×1: falls back to im2col
     ];
 
     private static IEnumerable<TestCaseData> ConvTestCases() =>

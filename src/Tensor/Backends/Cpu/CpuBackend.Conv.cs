@@ -4,7 +4,9 @@
 //   forward          y[n, g]  = W[g] · col                      (W[g] is [Cout/g, Cin/g·KH·KW])
 //   backward input   dx[n, g] = col2im(W[g]ᵀ · dY[n, g])        (col2im adds each column entry back to its pixel)
 //   backward weight  dW[g]   += dY[n, g] · colᵀ                 (summed over the batch)
-// A 1×1, stride-1, unpadded convolution needs no im2col: the image itself is col.
+// A 1×1, stride-1, unpadded convolution needs no im2col: the image itself is col. Other stride-1 float32 convolutions
+// skip im2col too: they take the implicit-GEMM path (CpuBackend.ConvImplicit.cs); this file serves the rest (strides
+// above 1, float64, padding beyond (K − 1)·dilation).
 //
 // Threads: with at least as many images as threads, images run in parallel and each worker owns a thread-static
 // col scratch and a single-threaded GEMM; the weight gradient then goes to one partial per worker, summed at the
@@ -85,7 +87,8 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, parallelGemm: false));
+        if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y);
+        else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, parallelGemm: true);
     }
 
@@ -113,7 +116,8 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvBackwardInput<T>(ConvShape s, T* dy, T* w, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));
+        if (UsesImplicitGemm<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: true);
     }
 
@@ -152,17 +156,24 @@ public sealed unsafe partial class CpuBackend
             CpuParallel.For(workers, i =>
             {
                 int n0 = (int)((long)i * s.Batch / workers), n1 = (int)((long)(i + 1) * s.Batch / workers);
-                T* target = i == 0 ? dw : partial + (i - 1) * weightSize;
-                for (int n = n0; n < n1; n++) WeightGradImage(s, n, dy, x, target, accumulate: n > n0, parallelGemm: false);
+                WeightGradRange(s, n0, n1, dy, x, i == 0 ? dw : partial + (i - 1) * weightSize, parallelGemm: false);
             });
             for (int i = 1; i < workers; i++) AddInto(dw, partial + (i - 1) * weightSize, weightSize);
             Pool.Return(dtype, partials);
         }
         else
         {
-            for (int n = 0; n < s.Batch; n++) WeightGradImage(s, n, dy, x, dw, accumulate: n > 0, parallelGemm: true);
+            WeightGradRange(s, 0, s.Batch, dy, x, dw, parallelGemm: true);
         }
         if (dBias != null) BiasGrad(s, dy, dBias);
+    }
+
+    /// <summary>dw = the weight gradient of images [n0, n1) (overwritten, then accumulated image by image).</summary>
+    private static void WeightGradRange<T>(in ConvShape s, int n0, int n1, T* dy, T* x, T* dw, bool parallelGemm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (UsesImplicitGemm<T>(s) && CpuGemm.HasOffsetRowsT) ImplicitWeightGradRange(s, n0, n1, (float*)dy, (float*)x, (float*)dw);
+        else for (int n = n0; n < n1; n++) WeightGradImage(s, n, dy, x, dw, accumulate: n > n0, parallelGemm);
     }
 
     private static void WeightGradImage<T>(in ConvShape s, int n, T* dy, T* x, T* dw, bool accumulate, bool parallelGemm)
@@ -198,17 +209,8 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>The calling thread's col scratch, grown on demand (pinned, so the pointer stays valid).</summary>
-    private static T* ConvScratch<T>(long length) where T : unmanaged
-    {
-        int size = checked((int)Math.Max(1, length));
-        if (typeof(T) == typeof(float))
-        {
-            if (t_colFloat == null || t_colFloat.Length < size) t_colFloat = GC.AllocateUninitializedArray<float>(size, pinned: true);
-            return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_colFloat));
-        }
-        if (t_colDouble == null || t_colDouble.Length < size) t_colDouble = GC.AllocateUninitializedArray<double>(size, pinned: true);
-        return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_colDouble));
-    }
+    private static T* ConvScratch<T>(long length) where T : unmanaged =>
+        typeof(T) == typeof(float) ? (T*)Grow(ref t_colFloat, length) : (T*)Grow(ref t_colDouble, length);
 
     /// <summary>
     /// Where one kernel tap (ki, kj) reads: input row oh·SH + RowShift, column ow·SW + ColShift, which lies inside

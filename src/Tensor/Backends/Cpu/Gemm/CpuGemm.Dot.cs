@@ -1,6 +1,7 @@
 // Unpacked "dot-product" SGEMM for C = A·Bᵀ with both A (m×k) and B (n×k) rows contiguous along k and a moderate
 // number of rows of C (weight-gradient shapes: C[Cout, 9·Cin] = dY[Cout, HW]·colsᵀ). Transposing B into NR panels would cost about
 // as much as the multiply, so 4×4 blocks of rows are dotted directly with AVX-512 and reduced by a shuffle tree.
+// B rows come through IBRows: a constant stride, or an offset table (implicit-GEMM convolution, CpuGemm.Offsets.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -20,11 +21,13 @@ internal static unsafe partial class CpuGemm
 
     private const int DotMaxRows = 128;
 
+    /// <summary>C = alpha·A·Bᵀ (+ beta·C), row j of B (k contiguous floats) at b.Row(j).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotGemm(int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    private static void DotGemm<TRows>(int m, int n, int k, float alpha, float* a, nint lda, TRows b, float beta, float* c, nint ldc)
+        where TRows : struct, IBRows
     {
         int kBlocks = (k + DotKC - 1) / DotKC;
-        int kcMax = (k + kBlocks - 1) / kBlocks;
+        int kcMax = RoundUp((k + kBlocks - 1) / kBlocks, 16); // whole vectors: only the last pass has a depth tail
         for (int p0 = 0; p0 < k; p0 += kcMax)
         {
             int kc = Math.Min(kcMax, k - p0);
@@ -32,7 +35,6 @@ internal static unsafe partial class CpuGemm
             for (int j = 0; j < n; j += 4)
             {
                 int cols = Math.Min(4, n - j);
-                float* bj = b + j * ldb + p0;
                 for (int i = 0; i < m; i += 4)
                 {
                     int rows = Math.Min(4, m - i);
@@ -40,14 +42,14 @@ internal static unsafe partial class CpuGemm
                     float* ci = c + i * ldc + j;
                     if (rows == 4 && cols == 4)
                     {
-                        Dot4x4(kc, ai, lda, bj, ldb, ci, ldc, alpha, betaK);
+                        Dot4x4(kc, ai, lda, b.Row(j) + p0, b.Row(j + 1) + p0, b.Row(j + 2) + p0, b.Row(j + 3) + p0, ci, ldc, alpha, betaK);
                     }
                     else
                     {
                         for (int r = 0; r < rows; r++)
                             for (int q = 0; q < cols; q++)
                             {
-                                float s = alpha * Dot(ai + r * lda, bj + q * ldb, kc);
+                                float s = alpha * Dot(ai + r * lda, b.Row(j + q) + p0, kc);
                                 float* cp = ci + r * ldc + q;
                                 *cp = betaK == 0f ? s : s + betaK * *cp;
                             }
@@ -57,14 +59,13 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>C[4,4] = alpha * A[4,kc]·B[4,kc]ᵀ (+ beta*C): 16 zmm accumulators, then one shuffle tree for all 16 sums.</summary>
+    /// <summary>C[4,4] = alpha * A[4,kc]·[b, b1, b2, b3]ᵀ (+ beta*C): 16 zmm accumulators, then one shuffle tree for all 16 sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4x4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+    private static void Dot4x4(int kc, float* a, nint lda, float* b, float* b1, float* b2, float* b3, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
         Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
         float* a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
-        float* b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
         int p = 0;
         for (; p <= kc - 16; p += 16)
         {
@@ -95,7 +96,7 @@ internal static unsafe partial class CpuGemm
             for (int r = 0; r < 4; r++)
                 for (int q = 0; q < 4; q++)
                 {
-                    float* ar = a + r * lda, bq = b + q * ldb;
+                    float* ar = a + r * lda, bq = q == 0 ? b : q == 1 ? b1 : q == 2 ? b2 : b3;
                     float t = 0f;
                     for (int pp = p; pp < kc; pp++) t += ar[pp] * bq[pp];
                     tail[r * 4 + q] = t;

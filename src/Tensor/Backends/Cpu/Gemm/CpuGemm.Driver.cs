@@ -14,8 +14,21 @@ internal static unsafe partial class CpuGemm
         static abstract int NR { get; }
 
         /// <param name="a">Packed A panel: MR floats per k step, contiguous.</param>
-        /// <param name="b">B panel: NR floats per k step, consecutive steps bStride floats apart.</param>
-        static abstract void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
+        /// <param name="b">B panel: NR contiguous floats per k step, step p at b.Row(p).</param>
+        static abstract void Run<TRows>(int kc, float* a, TRows b, float* c, nint ldc, float alpha, float beta) where TRows : struct, IBRows;
+    }
+
+    /// <summary>Where a micro-kernel finds the NR floats of B for k step p. A struct type argument, so each addressing
+    /// scheme gets its own compiled kernel.</summary>
+    private interface IBRows
+    {
+        float* Row(int p);
+    }
+
+    /// <summary>Row p at b + p·stride: packed panels (stride NR) and B read in place (stride ldb).</summary>
+    private readonly struct StridedRows(float* b, nint stride) : IBRows
+    {
+        public float* Row(int p) => b + p * stride;
     }
 
     // Cache blocking. KC: depth of one packed block (an MR×KC A sliver stays in L1 while NR-wide B panels stream from
@@ -69,15 +82,14 @@ internal static unsafe partial class CpuGemm
                         for (int jr = 0; jr < nb; jr += nr)
                         {
                             int cols = Math.Min(nr, nb - jr);
-                            float* bPanel = jr < nDirect ? bDirect + jr : bp + (long)(jr - nDirect) * kc;
-                            nint bStride = jr < nDirect ? ldb : nr;
+                            var bPanel = jr < nDirect ? new StridedRows(bDirect + jr, ldb) : new StridedRows(bp + (long)(jr - nDirect) * kc, nr);
                             if (rows == mr && cols == nr)
                             {
-                                TK.Run(kc, aPanel, bPanel, bStride, cRow + jr, ldc, alpha, betaK);
+                                TK.Run(kc, aPanel, bPanel, cRow + jr, ldc, alpha, betaK);
                             }
                             else
                             {
-                                TK.Run(kc, aPanel, bPanel, bStride, tile, nr, alpha, 0f);
+                                TK.Run(kc, aPanel, bPanel, tile, nr, alpha, 0f);
                                 MergeTile(tile, nr, cRow + jr, ldc, rows, cols, betaK);
                             }
                         }

@@ -8,14 +8,14 @@ namespace Standalone.Backends.Cpu;
 
 internal static unsafe partial class CpuGemm
 {
-    /// <summary>12 rows × 32 columns (2 zmm per row). a: packed panel, 12 floats per k step; b: 32 floats per k step, bStride apart.</summary>
+    /// <summary>12 rows × 32 columns (2 zmm per row). a: packed panel, 12 floats per k step; b: 32 floats per k step, row p at b.Row(p).</summary>
     private readonly struct Kernel12x32 : IMicroKernel
     {
         public static int MR => 12;
         public static int NR => 32;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        public static void Run<TRows>(int kc, float* a, TRows b, float* c, nint ldc, float alpha, float beta) where TRows : struct, IBRows
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -23,7 +23,8 @@ internal static unsafe partial class CpuGemm
             Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
             for (int p = 0; p < kc; p++)
             {
-                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), x;
+                float* bp = b.Row(p);
+                Vector512<float> b0 = Vector512.Load(bp), b1 = Vector512.Load(bp + 16), x;
                 x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
                 x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
                 x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
@@ -37,7 +38,6 @@ internal static unsafe partial class CpuGemm
                 x = Vector512.Create(a[10]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1);
                 x = Vector512.Create(a[11]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1);
                 a += 12;
-                b += bStride;
             }
             Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
             bool beta0 = beta == 0f;
@@ -63,14 +63,15 @@ internal static unsafe partial class CpuGemm
         public static int NR => 32;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        public static void Run<TRows>(int kc, float* a, TRows b, float* c, nint ldc, float alpha, float beta) where TRows : struct, IBRows
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
             for (int p = 0; p < kc; p++)
             {
-                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), x;
+                float* bp = b.Row(p);
+                Vector512<float> b0 = Vector512.Load(bp), b1 = Vector512.Load(bp + 16), x;
                 x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
                 x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
                 x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
@@ -80,7 +81,6 @@ internal static unsafe partial class CpuGemm
                 x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
                 x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
                 a += 8;
-                b += bStride;
             }
             Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
             bool beta0 = beta == 0f;

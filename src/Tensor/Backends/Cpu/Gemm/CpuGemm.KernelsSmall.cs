@@ -15,13 +15,14 @@ internal static unsafe partial class CpuGemm
         public static int NR => 16;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        public static void Run<TRows>(int kc, float* a, TRows b, float* c, nint ldc, float alpha, float beta) where TRows : struct, IBRows
         {
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             for (int p = 0; p < kc; p++)
             {
-                Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8), x;
+                float* bp = b.Row(p);
+                Vector256<float> b0 = Vector256.Load(bp), b1 = Vector256.Load(bp + 8), x;
                 x = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
                 x = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
                 x = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
@@ -29,7 +30,6 @@ internal static unsafe partial class CpuGemm
                 x = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
                 x = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
                 a += 6;
-                b += bStride;
             }
             Vector256<float> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
             bool beta0 = beta == 0f;
@@ -64,19 +64,19 @@ internal static unsafe partial class CpuGemm
         public static int NR => 8;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        public static void Run<TRows>(int kc, float* a, TRows b, float* c, nint ldc, float alpha, float beta) where TRows : struct, IBRows
         {
             Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
             for (int p = 0; p < kc; p++)
             {
-                Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4), x;
+                float* bp = b.Row(p);
+                Vector128<float> b0 = Vector128.Load(bp), b1 = Vector128.Load(bp + 4), x;
                 x = Vector128.Create(a[0]); c00 = Vector128.MultiplyAddEstimate(x, b0, c00); c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
                 x = Vector128.Create(a[1]); c10 = Vector128.MultiplyAddEstimate(x, b0, c10); c11 = Vector128.MultiplyAddEstimate(x, b1, c11);
                 x = Vector128.Create(a[2]); c20 = Vector128.MultiplyAddEstimate(x, b0, c20); c21 = Vector128.MultiplyAddEstimate(x, b1, c21);
                 x = Vector128.Create(a[3]); c30 = Vector128.MultiplyAddEstimate(x, b0, c30); c31 = Vector128.MultiplyAddEstimate(x, b1, c31);
                 a += 4;
-                b += bStride;
             }
             Vector128<float> va = Vector128.Create(alpha), vb = Vector128.Create(beta);
             bool beta0 = beta == 0f;

@@ -116,7 +116,7 @@ internal static unsafe partial class CpuGemm
     {
         if (UseDot(transA, transB, m, k) && kernel is KernelKind.Avx512x12 or KernelKind.Avx512x8)
         {
-            DotGemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            DotGemm(m, n, k, alpha, a, lda, new StridedRows(b, ldb), beta, c, ldc);
             return;
         }
         switch (kernel)
