@@ -3,23 +3,21 @@ namespace Standalone.Autograd;
 
 public static partial class F
 {
-    public static Variable Sum(Variable x, int[]? axes = null, bool keepDims = false) => new SumNode(1).Run(x, axes, keepDims, mean: false);
-    public static Variable Mean(Variable x, int[]? axes = null, bool keepDims = false) => new SumNode(1).Run(x, axes, keepDims, mean: true);
+    public static Variable Sum(Variable x, int[]? axes = null, bool keepDims = false) => new SumNode().Run(x, axes, keepDims, mean: false);
+    public static Variable Mean(Variable x, int[]? axes = null, bool keepDims = false) => new SumNode().Run(x, axes, keepDims, mean: true);
 
-    private sealed class SumNode(double scale) : Node
+    private sealed class SumNode : Node
     {
         private Shape _inputShape;
         private Shape _keptShape;
-        private double _scale = scale;
+        private double _scale = 1;
 
         public Variable Run(Variable x, int[]? axes, bool keepDims, bool mean)
         {
             _inputShape = x.Shape;
             var y = mean ? x.Data.Mean(axes, keepDims) : x.Data.Sum(axes, keepDims);
             Span<int> d = stackalloc int[x.Shape.Rank];
-            int mask = 0;
-            if (axes == null || axes.Length == 0) mask = (1 << x.Shape.Rank) - 1;
-            else foreach (int a in axes) mask |= 1 << x.Shape.Normalize(a);
+            int mask = x.Data.AxisMask(axes);
             for (int i = 0; i < d.Length; i++) d[i] = (mask & (1 << i)) != 0 ? 1 : x.Shape[i];
             _keptShape = new Shape(d);
             if (mean) _scale = (double)_keptShape.Numel / x.Shape.Numel;

@@ -115,8 +115,8 @@ public static class ThroughputBenchmark
 
     private static (double ImagesPerSecond, int Gen0, int Steps, double KbPerStep, long PoolAllocations) Train(BenchOptions o)
     {
-        var Step = TrainingStep(o);
-        for (int i = 0; i < 3; i++) Step();
+        var step = TrainingStep(o);
+        for (int i = 0; i < 3; i++) step();
         var (poolBefore, _) = Standalone.Backends.Cpu.CpuBackend.Instance.PoolStatistics;
         int gen0Before = GC.CollectionCount(0);
         long bytesBefore = GC.GetTotalAllocatedBytes(precise: false);
@@ -126,7 +126,7 @@ public static class ThroughputBenchmark
         for (int r = 0; r < reps; r++)
         {
             var sw = Stopwatch.StartNew();
-            for (int s = 0; s < o.StepsPerRepetition; s++) Step();
+            for (int s = 0; s < o.StepsPerRepetition; s++) step();
             rates.Add(o.TrainBatch * o.StepsPerRepetition / sw.Elapsed.TotalSeconds);
             steps += o.StepsPerRepetition;
         }
