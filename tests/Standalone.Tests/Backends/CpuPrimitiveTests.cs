@@ -157,6 +157,8 @@ public class CpuPrimitiveTests
         new(20, 16, 32, 32, 16, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false), // ResNet stage 1: several stacked weight-gradient chunks
         new(2, 3, 7, 6, 4, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),      // 5×5 "same"
         new(2, 1, 9, 9, 3, 3, 3, new(1, 1, 0, 0, 1, 1, 1), true),      // unpadded, one input channel
+        new(3, 2, 6, 7, 3, 5, 3, new(1, 1, 1, 2, 1, 1, 1), false),     // padding 1 < 4 rows, 2 > 0 columns: unequal shared gaps
+        new(11, 4, 8, 8, 5, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // 8×8: forward stacks of several images, the last one partial
         new(2, 3, 7, 8, 4, 3, 3, new(1, 1, 3, 3, 1, 1, 1), false),     // padding 3 > K − 1: falls back to im2col
         new(2, 3, 5, 6, 4, 1, 1, new(1, 1, 1, 1, 1, 1, 1), false),     // padded 1×1: falls back to im2col
     ];

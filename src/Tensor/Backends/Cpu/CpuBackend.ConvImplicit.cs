@@ -1,19 +1,23 @@
 // Implicit-GEMM convolution: the float32 path for stride-1 convolutions (3×3 pad 1, and every other stride-1 geometry
 // whose transposed padding (K − 1)·D − P is not negative) that never writes an im2col matrix.
 //
-// An image x[c, H, W] is copied once into a zero-padded buffer xp[c, Hp, Wp] (Hp = H + 2·PH, Wp = W + 2·PW). The output
-// is computed on the padded-width grid g = oh·Wp + ow with ow < Wp: the columns ow ≥ OW are garbage, dropped when the
-// result is copied out. Tap (ki, kj) of channel c then reads xp[off(c, ki, kj) + g], off = c·Hp·Wp + ki·DH·Wp + kj·DW,
-// so row k = (c, ki, kj) of the GEMM's B is the padded buffer at a fixed offset (CpuGemm.Offsets.cs):
-//   forward          y[co, g] = Σ_k W[co, k] · xp[off(k) + g]   (+ bias[co], added while copying out)
+// Images are stacked per channel with their zero padding shared between neighbours: rows Ws = W + GW apart and images
+// (H + GH)·Ws apart, with GW = max(PW, (KW − 1)·DW − PW) zero columns (the right padding of a row doubles as the left
+// padding of the next) and GH = max(PH, (KH − 1)·DH − PH) zero rows (likewise between images), after a lead of
+// PH·Ws + PW zeros; x[h, w] of stacked image i sits at xs[lead + i·(H + GH)·Ws + h·Ws + w]. Outputs are computed on the
+// same grid, g = i·(H + GH)·Ws + oh·Ws + ow (OH ≤ H + GH and OW ≤ Ws since P ≤ (K − 1)·D); the other grid points are
+// garbage, dropped when the result is copied out. Tap (ki, kj) of channel c then reads xs[off(c, ki, kj) + g] with
+// off = c·channelStride + ki·DH·Ws + kj·DW, so row k = (c, ki, kj) of the GEMM's B is the stack at a fixed offset
+// (CpuGemm.Offsets.cs):
+//   forward          y[co, g] = Σ_k W[co, k] · xs[off(k) + g]   (+ bias[co], added while copying out)
 //   backward input   dx = the forward of dY padded by (K − 1)·D − P, with W flipped 180° and in/out channels swapped
-//   backward weight  dW[co, k] = Σ_n Σ_g dYg[n, co, g] · xp[n, off(k) + g], with dY laid on the grid (zeros in the
-//                    garbage columns and rows), so every term is a dot product of contiguous rows. Several images are
-//                    stacked per channel ([c, image, Hp·Wp]) so that one dot product runs over all of them: the zeros of
-//                    dYg cancel the reads that cross from one image's plane into the next (finite inputs assumed: an
-//                    infinite x there would make 0·∞ = NaN).
-// Threads: forward and backward input run (image, block of output rows) items in parallel — more than one block per
-// image only when there are fewer images than threads; backward weight shares the images out by worker
+//   backward weight  dW[co, k] = Σ_g dYg[co, g] · xs[off(k) + g] over a stack of images, with dY laid on the grid
+//                    (zeros at the garbage points), so every term is a dot product of contiguous rows. The zeros of dYg
+//                    cancel the reads that cross into a neighbouring image (finite inputs assumed: 0·∞ = NaN).
+// Sharing the padding cuts the grid of the 64-channel 8×8 layer from 100 points per image to 81, which is what the
+// dot products pay for; the forward stacks the number of images that wastes the least of its GEMM column tiles.
+// Threads: forward and backward input run (stack of images, block of output rows) items in parallel — more than one
+// block per stack only when there are fewer stacks than threads; backward weight shares the images out by worker
 // (CpuBackend.Conv.cs ConvBackwardWeight).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -30,34 +34,45 @@ public sealed unsafe partial class CpuBackend
     /// (256 KiB to 4 MiB measured within noise of each other on the ResNet-20 shapes).</summary>
     private const int WeightGradChunkFloats = 1 << 17;
 
+    /// <summary>Most images stacked into one forward GEMM.</summary>
+    private const int MaxStackedImages = 16;
+
     /// <summary>
-    /// A stride-1 convolution seen on its zero-padded input: Channels planes of H×W padded to Hp×Wp, taps KH×KW with
-    /// dilation DH×DW, output OH×OW computed on OH rows of Wp grid columns.
+    /// A stride-1 convolution of Channels planes of H×W padded by PadH×PadW, taps KH×KW with dilation DH×DW, seen on the
+    /// shared-padding stack of the header.
     /// </summary>
     private readonly struct PaddedGrid(int channels, int h, int w, int padH, int padW, int kh, int kw, int dh, int dw)
     {
         public readonly int Channels = channels, H = h, W = w, PadH = padH, PadW = padW, KH = kh, KW = kw, DH = dh, DW = dw;
-        public int Hp => H + 2 * PadH;
-        public int Wp => W + 2 * PadW;
-        public int OH => Hp - (KH - 1) * DH;
-        public int OW => Wp - (KW - 1) * DW;
-        public int Plane => Hp * Wp;
-        public int Columns => OH * Wp;
-        /// <summary>Readable floats needed past the last plane: a column tile's overhang plus the largest tap offset.</summary>
-        public int Slack => CpuGemm.OffsetColumnTile + (KH - 1) * DH * Wp + (KW - 1) * DW;
+        public int OH => H + 2 * PadH - (KH - 1) * DH;
+        public int OW => W + 2 * PadW - (KW - 1) * DW;
+        public int RowStride => W + Math.Max(PadW, (KW - 1) * DW - PadW);
+        public int ImageRows => H + Math.Max(PadH, (KH - 1) * DH - PadH);
+        public int ImageStride => ImageRows * RowStride;
+        public int Lead => PadH * RowStride + PadW;
+        /// <summary>Floats of one channel of a stack of count images.</summary>
+        public int ChannelLength(int count) => Lead + count * ImageStride;
+        /// <summary>Grid rows holding the outputs of count stacked images (the last image's garbage rows left off).</summary>
+        public int StackedRows(int count) => (count - 1) * ImageRows + OH;
+        /// <summary>Readable floats needed past the last channel: a column tile's overhang plus the largest tap offset.</summary>
+        public int Slack => CpuGemm.OffsetColumnTile + (KH - 1) * DH * RowStride + (KW - 1) * DW;
 
-        /// <summary>offsets[(c·KH + ki)·KW + kj] = c·channelStride + ki·DH·Wp + kj·DW for c &lt; channels.</summary>
+        /// <summary>offsets[(c·KH + ki)·KW + kj] = c·channelStride + ki·DH·RowStride + kj·DW for c &lt; channels.</summary>
         public void FillOffsets(int* offsets, int channels, long channelStride)
         {
             for (int c = 0, k = 0; c < channels; c++)
                 for (int ki = 0; ki < KH; ki++)
                     for (int kj = 0; kj < KW; kj++)
-                        offsets[k++] = checked((int)(c * channelStride + ki * DH * Wp + kj * DW));
+                        offsets[k++] = checked((int)(c * channelStride + ki * DH * RowStride + kj * DW));
         }
 
-        /// <summary>Copies image[Channels, H, W] into dst (channel planes channelStride apart), zero-padded.</summary>
-        public void Pad(float* image, float* dst, long channelStride) =>
-            PadPlanes(image, Channels, H, W, PadH, PadW, Hp, Wp, dst, channelStride);
+        /// <summary>Stacks images[count, Channels, H, W] into dst: ChannelLength(count) floats per channel, channelStride apart.</summary>
+        public void Stack(float* images, int count, float* dst, long channelStride)
+        {
+            for (int c = 0; c < Channels; c++) new Span<float>(dst + c * channelStride, Lead).Clear();
+            for (int i = 0; i < count; i++)
+                PadPlanes(images + (long)i * Channels * H * W, Channels, H, W, ImageRows, RowStride, dst + Lead + (long)i * ImageStride, channelStride);
+        }
     }
 
     /// <summary>Stride 1 with a non-negative transposed padding: the shapes the implicit path computes (float32 only).</summary>
@@ -99,86 +114,107 @@ public sealed unsafe partial class CpuBackend
         long packedGroup = CpuGemm.PackedPanelsLength(outCG, depth);
         float* packed = Grow(ref t_packed, groups * packedGroup);
         for (int g = 0; g < groups; g++) CpuGemm.PackAPanels(weights + (long)g * outCG * depth, depth, outCG, depth, packed + g * packedGroup);
-        int* offsets = Grow(ref t_offsets, depth);
-        grid.FillOffsets(offsets, inCG, grid.Plane);
 
-        int blocks = batch >= CpuParallel.ThreadCount ? 1 : Math.Min(grid.OH, (CpuParallel.ThreadCount + batch - 1) / batch);
-        CpuParallel.For(batch * blocks, item =>
+        int count = StackedImages(grid, batch), stacks = (batch + count - 1) / count;
+        long channelStride = grid.ChannelLength(count);
+        int* offsets = Grow(ref t_offsets, depth);
+        grid.FillOffsets(offsets, inCG, channelStride);
+        int rowsMax = grid.StackedRows(count);
+        int blocks = stacks >= CpuParallel.ThreadCount ? 1 : Math.Min(rowsMax, (CpuParallel.ThreadCount + stacks - 1) / stacks);
+        CpuParallel.For(stacks * blocks, item =>
         {
-            int n = item / blocks, block = item % blocks;
-            int oh0 = block * grid.OH / blocks, oh1 = (block + 1) * grid.OH / blocks;
-            long planes = (long)grid.Channels * grid.Plane;
-            float* padded = Grow(ref t_padded, planes + grid.Slack);
-            grid.Pad(input + (long)n * grid.Channels * grid.H * grid.W, padded, grid.Plane);
-            new Span<float>(padded + planes, grid.Slack).Clear();
+            int n0 = item / blocks * count, images = Math.Min(count, batch - n0), rows = grid.StackedRows(images);
+            int r0 = item % blocks * rows / blocks, r1 = (item % blocks + 1) * rows / blocks;
+            float* stacked = Grow(ref t_padded, grid.Channels * channelStride + grid.Slack);
+            grid.Stack(input + (long)n0 * grid.Channels * grid.H * grid.W, images, stacked, channelStride);
+            new Span<float>(stacked + grid.Channels * channelStride, grid.Slack).Clear();
 
             // Result rows hold the grid columns plus one tile of overhang: a block's last tile may run past the grid.
-            int ldc = grid.Columns + CpuGemm.OffsetColumnTile;
+            int ldc = rowsMax * grid.RowStride + CpuGemm.OffsetColumnTile;
             float* result = Grow(ref t_grid, (long)outChannels * ldc);
-            int j0 = oh0 * grid.Wp;
+            int j0 = r0 * grid.RowStride;
             for (int g = 0; g < groups; g++)
-                CpuGemm.SgemmOffsetRows(outCG, (oh1 - oh0) * grid.Wp, depth, packed + g * packedGroup,
-                    padded + (long)g * inCG * grid.Plane + j0, offsets, result + (long)g * outCG * ldc + j0, ldc);
+                CpuGemm.SgemmOffsetRows(outCG, (r1 - r0) * grid.RowStride, depth, packed + g * packedGroup,
+                    stacked + g * inCG * channelStride + j0, offsets, result + (long)g * outCG * ldc + j0, ldc);
 
+            // Grid row r is row r mod ImageRows of stacked image r / ImageRows: walked without dividing per row.
+            int imageRows = grid.ImageRows, rowStride = grid.RowStride, oh1 = grid.OH, ow1 = grid.OW;
             for (int co = 0; co < outChannels; co++)
             {
-                float* dst = output + (((long)n * outChannels + co) * grid.OH + oh0) * grid.OW;
                 float shift = bias == null ? 0f : bias[co];
-                for (int oh = oh0; oh < oh1; oh++, dst += grid.OW) CopyRow(result + (long)co * ldc + oh * grid.Wp, dst, grid.OW, shift);
+                float* src = result + (long)co * ldc + j0;
+                for (int r = r0, i = r0 / imageRows, oh = r0 % imageRows; r < r1; r++, src += rowStride)
+                {
+                    if (oh < oh1) CopyRow(src, output + (((long)(n0 + i) * outChannels + co) * oh1 + oh) * ow1, ow1, shift);
+                    if (++oh == imageRows) (oh, i) = (0, i + 1);
+                }
             }
         });
     }
 
     /// <summary>
-    /// dw = the weight gradient of images [n0, n1) (overwritten). The images go in stacked
-    /// chunks of about WeightGradChunkFloats, each one dot-product GEMM per group. Single-threaded.
+    /// Images per forward stack: the count up to MaxStackedImages with the fewest column tiles on the busiest thread
+    /// (ties to the smaller stack); 1 when there are fewer images than threads, which then share an image's rows.
+    /// </summary>
+    private static int StackedImages(in PaddedGrid grid, int batch)
+    {
+        int threads = CpuParallel.ThreadCount, tile = CpuGemm.OffsetColumnTile, best = 1;
+        long bestCost = long.MaxValue;
+        for (int count = 1; count <= Math.Min(MaxStackedImages, batch / threads); count++)
+        {
+            long tiles = ((long)grid.StackedRows(count) * grid.RowStride + tile - 1) / tile;
+            long cost = ((batch + count - 1) / count + threads - 1) / threads * tiles;
+            if (cost < bestCost) (best, bestCost) = (count, cost);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// dw = the weight gradient of images [n0, n1) (overwritten). The images go in stacks of about
+    /// WeightGradChunkFloats, each one dot-product GEMM per group. Single-threaded.
     /// </summary>
     private static void ImplicitWeightGradRange(in ConvShape s, int n0, int n1, float* dy, float* x, float* dw)
     {
         var grid = InputGrid(s);
-        int plane = grid.Plane;
-        int chunk = Math.Max(1, WeightGradChunkFloats / ((s.InC + s.OutC) * plane));
+        int chunk = Math.Max(1, WeightGradChunkFloats / ((s.InC + s.OutC) * grid.ImageStride));
         for (int n = n0; n < n1; n += chunk)
         {
-            int count = Math.Min(chunk, n1 - n);
-            // One channel's planes of all `count` images, rounded up to whole cache lines so that every dY row (and
-            // x row) starts aligned; the rounding is zeroed like the slack (scratch may hold NaN bit patterns).
-            int used = count * plane, stacked = (used + 15) & ~15;
-            float* xs = Grow(ref t_padded, s.InC * (long)stacked + grid.Slack);
-            float* dys = Grow(ref t_grid, s.OutC * (long)stacked);
+            int count = Math.Min(chunk, n1 - n), used = count * grid.ImageStride, length = grid.ChannelLength(count);
+            // Channel strides rounded up to whole cache lines so that every dY row starts aligned; everything the dot
+            // products read is written (scratch may hold NaN bit patterns): the stack, the rounding, the slack.
+            int xStride = (length + 15) & ~15, dyStride = (used + 15) & ~15;
+            float* xs = Grow(ref t_padded, s.InC * (long)xStride + grid.Slack);
+            float* dys = Grow(ref t_grid, s.OutC * (long)dyStride);
+            grid.Stack(x + (long)n * s.InC * s.InPlane, count, xs, xStride);
             for (int i = 0; i < count; i++)
-            {
-                grid.Pad(x + (long)(n + i) * s.InC * s.InPlane, xs + (long)i * plane, stacked);
-                PadPlanes(dy + (long)(n + i) * s.OutC * s.OutPlane, s.OutC, s.OH, s.OW, 0, 0, grid.Hp, grid.Wp, dys + (long)i * plane, stacked);
-            }
-            for (int c = 0; c < s.InC; c++) new Span<float>(xs + (long)c * stacked + used, stacked - used).Clear();
-            for (int c = 0; c < s.OutC; c++) new Span<float>(dys + (long)c * stacked + used, stacked - used).Clear();
-            new Span<float>(xs + s.InC * (long)stacked, grid.Slack).Clear();
+                PadPlanes(dy + (long)(n + i) * s.OutC * s.OutPlane, s.OutC, s.OH, s.OW, grid.ImageRows, grid.RowStride,
+                    dys + (long)i * grid.ImageStride, dyStride);
+            for (int c = 0; c < s.InC; c++) new Span<float>(xs + (long)c * xStride + length, xStride - length).Clear();
+            for (int c = 0; c < s.OutC; c++) new Span<float>(dys + (long)c * dyStride + used, dyStride - used).Clear();
+            new Span<float>(xs + s.InC * (long)xStride, grid.Slack).Clear();
             int* offsets = Grow(ref t_offsets, s.ColRows);
-            grid.FillOffsets(offsets, s.InCG, stacked);
+            grid.FillOffsets(offsets, s.InCG, xStride);
             float beta = n > n0 ? 1f : 0f;
             for (int g = 0; g < s.Groups; g++)
-                CpuGemm.SgemmOffsetRowsT(s.OutCG, s.ColRows, stacked, dys + (long)g * s.OutCG * stacked, stacked,
-                    xs + (long)g * s.InCG * stacked, offsets, beta, dw + (long)g * s.OutCG * s.ColRows, s.ColRows);
+                CpuGemm.SgemmOffsetRowsT(s.OutCG, s.ColRows, dyStride, dys + (long)g * s.OutCG * dyStride, dyStride,
+                    xs + (long)g * s.InCG * xStride, offsets, beta, dw + (long)g * s.OutCG * s.ColRows, s.ColRows);
         }
     }
 
-    /// <summary>Copies src[channels, h, w] to dst[channels, hp, wp] (planes channelStride apart) at row top, column left; zeros elsewhere.</summary>
-    private static void PadPlanes(float* src, int channels, int h, int w, int top, int left, int hp, int wp, float* dst, long channelStride)
+    /// <summary>Copies src[channels, h, w] to the top left of dst[channels, hp, wp] (planes channelStride apart); zeros elsewhere.</summary>
+    private static void PadPlanes(float* src, int channels, int h, int w, int hp, int wp, float* dst, long channelStride)
     {
-        int gap = wp - w; // right padding of one row + left padding of the next
+        int gap = wp - w;
         for (int c = 0; c < channels; c++, src += (long)h * w)
         {
-            float* plane = dst + c * channelStride;
-            new Span<float>(plane, top * wp + left).Clear();
-            float* row = plane + top * wp + left;
+            float* row = dst + c * channelStride;
             for (int r = 0; r < h; r++, row += wp)
             {
                 CopyRow(src + (long)r * w, row, w, 0f);
                 if (r + 1 < h) for (int i = 0; i < gap; i++) row[w + i] = 0f;
             }
-            float* tail = plane + (top + h - 1) * wp + left + w; // right padding of the last row, then the bottom rows
-            new Span<float>(tail, (int)(plane + (long)hp * wp - tail)).Clear();
+            float* tail = row - wp + w; // right padding of the last row, then the bottom rows
+            new Span<float>(tail, (int)(dst + c * channelStride + (long)hp * wp - tail)).Clear();
         }
     }
 
