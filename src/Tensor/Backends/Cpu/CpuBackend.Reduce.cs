@@ -88,6 +88,15 @@ public sealed partial class CpuBackend
             // One output per combination of kept dims; y's order is the kept dims' row-major order.
             long minChunk = Math.Max(1, ReduceParallelThreshold * yCount / work);
             if (work < ReduceParallelThreshold) minChunk = yCount;
+            if (l.Rank == 2)
+            {
+                // [rows, run] — global pooling, row sums: output j is the run at j·runLength, no odometer needed.
+                CpuParallel.ForRange(yCount, minChunk, (start, end) =>
+                {
+                    for (long j = start; j < end; j++) ys[yOffset + j] = ReduceRun(op, xs.AsSpan((int)(xOffset + j * runLength), runLength));
+                });
+                return;
+            }
             CpuParallel.ForRange(yCount, minChunk, (start, end) =>
             {
                 for (long j = start; j < end; j++)
