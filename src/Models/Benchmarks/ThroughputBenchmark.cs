@@ -67,6 +67,17 @@ public static class ThroughputBenchmark
         return Median(times);
     }
 
+    /// <summary>
+    /// Runs the step until the JIT has settled: .NET first compiles methods quickly (tier 0) and recompiles hot ones
+    /// optimised in the background after a short delay, so a few seconds of warm-up separate steady-state speed from
+    /// start-up. At least 3 steps and 3 seconds (0.5 s with --quick).
+    /// </summary>
+    private static void WarmUp(Action step, BenchOptions o)
+    {
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 3 || sw.Elapsed.TotalSeconds < (o.Quick ? 0.5 : 3); i++) step();
+    }
+
     /// <summary>The ResNet-20 the benchmark measures: shortcut B, 1×32×32 input, 10 classes.</summary>
     public static ResNetCifar CreateModel() => new(depth: 20, numClasses: 10, inChannels: 1, seed: 0);
 
@@ -77,7 +88,7 @@ public static class ThroughputBenchmark
     public static IReadOnlyList<(string Name, double MillisecondsPerStep, long CallsPerStep)> ProfileTraining(BenchOptions o, int steps = 3)
     {
         var step = TrainingStep(o);
-        for (int i = 0; i < 3; i++) step();
+        WarmUp(step, o);
         Diagnostics.OpProfiler.Reset();
         Diagnostics.OpProfiler.Enabled = true;
         try
@@ -116,7 +127,7 @@ public static class ThroughputBenchmark
     private static (double ImagesPerSecond, int Gen0, int Steps, double KbPerStep, long PoolAllocations) Train(BenchOptions o)
     {
         var step = TrainingStep(o);
-        for (int i = 0; i < 3; i++) step();
+        WarmUp(step, o);
         var (poolBefore, _) = Standalone.Backends.Cpu.CpuBackend.Instance.PoolStatistics;
         int gen0Before = GC.CollectionCount(0);
         long bytesBefore = GC.GetTotalAllocatedBytes(precise: false);
@@ -148,7 +159,7 @@ public static class ThroughputBenchmark
             model.Forward(Variable.Constant(input));
             input.Backend.Synchronize();
         }
-        for (int i = 0; i < 2; i++) Step();
+        WarmUp(Step, o);
         var rates = new List<double>();
         int reps = o.Quick ? 2 : o.Repetitions;
         for (int r = 0; r < reps; r++)
