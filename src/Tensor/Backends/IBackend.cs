@@ -32,8 +32,9 @@ public interface IBackend
     void ArgMax(in TensorView x, in TensorView y);
 
     /// <summary>
-    /// Batched C = alpha·op(A)·op(B) + beta·C over views of rank 3 ([batch, rows, cols], last stride 1; batch stride may
-    /// be 0 to broadcast). op(A) is [M,K], op(B) [K,N], C [batch,M,N].
+    /// Batched C = alpha·op(A)·op(B) + beta·C over views of rank 3 ([batch, rows, cols], last stride 1, rows
+    /// Strides[1] apart; batch stride may be 0 to broadcast). The views hold the stored matrices: a is [batch, M, K],
+    /// or [batch, K, M] when transA; b is [batch, K, N], or [batch, N, K] when transB; c is [batch, M, N].
     /// </summary>
     void MatMul(in TensorView a, bool transA, in TensorView b, bool transB, in TensorView c, double alpha, double beta);
 
