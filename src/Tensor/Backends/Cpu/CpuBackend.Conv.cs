@@ -4,9 +4,10 @@
 //   forward          y[n, g]  = W[g] · col                      (W[g] is [Cout/g, Cin/g·KH·KW])
 //   backward input   dx[n, g] = col2im(W[g]ᵀ · dY[n, g])        (col2im adds each column entry back to its pixel)
 //   backward weight  dW[g]   += dY[n, g] · colᵀ                 (summed over the batch)
-// A 1×1, stride-1, unpadded convolution needs no im2col: the image itself is col. Other stride-1 float32 convolutions
-// skip im2col too: they take the implicit-GEMM path (CpuBackend.ConvImplicit.cs); this file serves the rest (strides
-// above 1, float64, padding beyond (K − 1)·dilation).
+// A 1×1, stride-1, unpadded convolution needs no im2col: the image itself is col. Float32 kernels larger than 1×1
+// skip im2col too (the forward and weight gradient at any stride, the backward input at stride 1): they take the
+// implicit-GEMM path (CpuBackend.ConvImplicit.cs); this file serves the rest (float64, 1×1 kernels, padding beyond
+// (K − 1)·dilation, the backward input at strides above 1).
 //
 // Threads: with at least as many images as threads, images run in parallel and each worker owns a thread-static
 // col scratch and a single-threaded GEMM; the weight gradient then goes to one partial per worker, summed at the
@@ -116,7 +117,7 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvBackwardInput<T>(ConvShape s, T* dy, T* w, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesImplicitGemm<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        if (UsesImplicitBackwardInput<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: true);
     }
@@ -229,7 +230,7 @@ public sealed unsafe partial class CpuBackend
         }
 
         /// <summary>Output positions o in [0, outSize) with 0 ≤ o·stride + shift &lt; inSize.</summary>
-        private static (int Lo, int Hi) ValidRange(int outSize, int inSize, int stride, int shift)
+        public static (int Lo, int Hi) ValidRange(int outSize, int inSize, int stride, int shift)
         {
             int lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
             int hi = shift >= inSize ? 0 : (inSize - 1 - shift) / stride + 1;

@@ -1,7 +1,8 @@
-// Implicit-GEMM convolution: the float32 path for stride-1 convolutions (3×3 pad 1, and every other stride-1 geometry
-// whose transposed padding (K − 1)·D − P is not negative) that never writes an im2col matrix.
+// Implicit-GEMM convolution: the float32 path, never writing an im2col matrix, for every kernel larger than 1×1 whose
+// transposed padding (K − 1)·D − P is not negative (3×3 pad 1 at any stride, unpadded, dilated, …). Forward and weight
+// gradient at any stride; the backward input at stride 1 only (above 1 it stays on col2im).
 //
-// Images are stacked per channel with their zero padding shared between neighbours: rows Ws = W + GW apart and images
+// Stride 1: images are stacked per channel with their zero padding shared between neighbours: rows Ws = W + GW apart and images
 // (H + GH)·Ws apart, with GW = max(PW, (KW − 1)·DW − PW) zero columns (the right padding of a row doubles as the left
 // padding of the next) and GH = max(PH, (KH − 1)·DH − PH) zero rows (likewise between images), after a lead of
 // PH·Ws + PW zeros; x[h, w] of stacked image i sits at xs[lead + i·(H + GH)·Ws + h·Ws + w]. Outputs are computed on the
@@ -16,6 +17,19 @@
 //                    cancel the reads that cross into a neighbouring image (finite inputs assumed: 0·∞ = NaN).
 // Sharing the padding cuts the grid of the 64-channel 8×8 layer from 100 points per image to 81, which is what the
 // dot products pay for; the forward stacks the number of images that wastes the least of its GEMM column tiles.
+//
+// Stride S = (SH, SW) > 1: phase planes. Output (oh, ow), tap (ki, kj) reads padded pixel (SH·oh + ki·DH, SW·ow + kj·DW).
+// Split the padded image into its phases: phase (py, px) holds the padded pixels (SH·i + py, SW·j + px), so with
+//   ki·DH = SH·qi + py and kj·DW = SW·qj + px   (qi = ⌊ki·DH/SH⌋, py = ki·DH mod SH; likewise qj, px)
+// the tap reads pixel (oh + qi, ow + qj) of phase (py, px): a stride-1 read again. Each phase plane is ImageRows × Ws
+// with ImageRows = OH + ⌊(KH − 1)·DH/SH⌋ and Ws = OW + ⌊(KW − 1)·DW/SW⌋ (no sharing of padding between images; the
+// padded pixels the planes cover but the image lacks are zeros). Per channel the stack holds the phase planes
+// phaseStride = count·ImageRows·Ws apart, each with the count images one after another; an axis with one tap reads
+// only phase 0 and stores only it. Outputs live on the phase grid g = i·ImageRows·Ws + oh·Ws + ow and
+//   off(c, ki, kj) = c·channelStride + ((ki·DH mod SH)·phasesW + kj·DW mod SW)·phaseStride + qi·Ws + qj,
+// so the same offset-table GEMMs serve, forward and weight gradient alike (stride 1 is the one-phase case with
+// shared padding). Valid outputs only read their own image's plane, every read stays inside the stack plus Slack.
+//
 // Threads: forward and backward input run (stack of images, block of output rows) items in parallel — more than one
 // block per stack only when there are fewer stacks than threads; backward weight shares the images out by worker
 // (CpuBackend.Conv.cs ConvBackwardWeight).
@@ -38,50 +52,102 @@ public sealed unsafe partial class CpuBackend
     private const int MaxStackedImages = 16;
 
     /// <summary>
-    /// A stride-1 convolution of Channels planes of H×W padded by PadH×PadW, taps KH×KW with dilation DH×DW, seen on the
-    /// shared-padding stack of the header.
+    /// A convolution of Channels planes of H×W padded by PadH×PadW, taps KH×KW with dilation DH×DW and stride SH×SW, seen
+    /// on the grid of the header: the shared-padding stack for stride 1, the phase planes otherwise.
     /// </summary>
-    private readonly struct PaddedGrid(int channels, int h, int w, int padH, int padW, int kh, int kw, int dh, int dw)
+    private readonly struct PaddedGrid(int channels, int h, int w, int padH, int padW, int kh, int kw, int dh, int dw, int sh = 1, int sw = 1)
     {
-        public readonly int Channels = channels, H = h, W = w, PadH = padH, PadW = padW, KH = kh, KW = kw, DH = dh, DW = dw;
-        public int OH => H + 2 * PadH - (KH - 1) * DH;
-        public int OW => W + 2 * PadW - (KW - 1) * DW;
-        public int RowStride => W + Math.Max(PadW, (KW - 1) * DW - PadW);
-        public int ImageRows => H + Math.Max(PadH, (KH - 1) * DH - PadH);
+        public readonly int Channels = channels, H = h, W = w, PadH = padH, PadW = padW, KH = kh, KW = kw, DH = dh, DW = dw, SH = sh, SW = sw;
+        /// <summary>Whether the input is split into phase planes (a stride above 1 on either axis).</summary>
+        public bool Strided => SH > 1 || SW > 1;
+        public int OH => (H + 2 * PadH - (KH - 1) * DH - 1) / SH + 1;
+        public int OW => (W + 2 * PadW - (KW - 1) * DW - 1) / SW + 1;
+        public int RowStride => Strided ? OW + (KW - 1) * DW / SW : W + Math.Max(PadW, (KW - 1) * DW - PadW);
+        public int ImageRows => Strided ? OH + (KH - 1) * DH / SH : H + Math.Max(PadH, (KH - 1) * DH - PadH);
         public int ImageStride => ImageRows * RowStride;
-        public int Lead => PadH * RowStride + PadW;
-        /// <summary>Floats of one channel of a stack of count images.</summary>
-        public int ChannelLength(int count) => Lead + count * ImageStride;
+        public int Lead => Strided ? 0 : PadH * RowStride + PadW;
+        /// <summary>Phase planes per axis: a 1-tap axis reads only phase 0.</summary>
+        public int PhasesH => KH == 1 ? 1 : SH;
+        public int PhasesW => KW == 1 ? 1 : SW;
+        /// <summary>Floats of one phase plane of a stack of count images.</summary>
+        public int PhaseLength(int count) => Lead + count * ImageStride;
+        /// <summary>Floats of one channel (all its phase planes) of a stack of count images.</summary>
+        public int ChannelLength(int count) => PhasesH * PhasesW * PhaseLength(count);
         /// <summary>Grid rows holding the outputs of count stacked images (the last image's garbage rows left off).</summary>
         public int StackedRows(int count) => (count - 1) * ImageRows + OH;
         /// <summary>Readable floats needed past the last channel: a column tile's overhang plus the largest tap offset.</summary>
-        public int Slack => CpuGemm.OffsetColumnTile + (KH - 1) * DH * RowStride + (KW - 1) * DW;
+        public int Slack => CpuGemm.OffsetColumnTile + (KH - 1) * DH / SH * RowStride + (KW - 1) * DW / SW;
 
-        /// <summary>offsets[(c·KH + ki)·KW + kj] = c·channelStride + ki·DH·RowStride + kj·DW for c &lt; channels.</summary>
-        public void FillOffsets(int* offsets, int channels, long channelStride)
+        /// <summary>
+        /// offsets[(c·KH + ki)·KW + kj] = c·channelStride + phase·phaseStride + ⌊ki·DH/SH⌋·RowStride + ⌊kj·DW/SW⌋ for
+        /// c &lt; channels, phase = (ki·DH mod SH)·PhasesW + kj·DW mod SW (always 0 for stride 1).
+        /// </summary>
+        public void FillOffsets(int* offsets, int channels, long channelStride, long phaseStride)
         {
             for (int c = 0, k = 0; c < channels; c++)
                 for (int ki = 0; ki < KH; ki++)
                     for (int kj = 0; kj < KW; kj++)
-                        offsets[k++] = checked((int)(c * channelStride + ki * DH * RowStride + kj * DW));
+                    {
+                        int phase = ki * DH % SH * PhasesW + kj * DW % SW;
+                        offsets[k++] = checked((int)(c * channelStride + phase * phaseStride + ki * DH / SH * RowStride + kj * DW / SW));
+                    }
         }
 
-        /// <summary>Stacks images[count, Channels, H, W] into dst: ChannelLength(count) floats per channel, channelStride apart.</summary>
-        public void Stack(float* images, int count, float* dst, long channelStride)
+        /// <summary>
+        /// Stacks images[count, Channels, H, W] into dst: ChannelLength(count) floats per channel, channelStride apart, and
+        /// (strided) phase planes phaseStride apart within a channel.
+        /// </summary>
+        public void Stack(float* images, int count, float* dst, long channelStride, long phaseStride)
         {
+            if (Strided)
+            {
+                for (int c = 0; c < Channels; c++)
+                    for (int i = 0; i < count; i++)
+                        for (int py = 0; py < PhasesH; py++)
+                            for (int px = 0; px < PhasesW; px++)
+                                GatherPhase(images + ((long)i * Channels + c) * H * W, py, px,
+                                    dst + c * channelStride + (py * PhasesW + px) * phaseStride + (long)i * ImageStride);
+                return;
+            }
             for (int c = 0; c < Channels; c++) new Span<float>(dst + c * channelStride, Lead).Clear();
             for (int i = 0; i < count; i++)
                 PadPlanes(images + (long)i * Channels * H * W, Channels, H, W, ImageRows, RowStride, dst + Lead + (long)i * ImageStride, channelStride);
         }
+
+        /// <summary>dst[i·RowStride + j] = plane[SH·i + py − PadH, SW·j + px − PadW] (0 outside the plane) for i &lt; ImageRows, j &lt; RowStride.</summary>
+        private void GatherPhase(float* plane, int py, int px, float* dst)
+        {
+            int rowStride = RowStride, colShift = px - PadW;
+            var (rowLo, rowHi) = ConvTap.ValidRange(ImageRows, H, SH, py - PadH);
+            var (colLo, colHi) = ConvTap.ValidRange(rowStride, W, SW, colShift);
+            new Span<float>(dst, rowLo * rowStride).Clear();
+            for (int i = rowLo; i < rowHi; i++)
+            {
+                float* src = plane + (long)(SH * i + py - PadH) * W + colShift, row = dst + i * rowStride;
+                for (int j = 0; j < colLo; j++) row[j] = 0f;
+                if (SW == 2) GatherStride2(src + 2 * colLo, row + colLo, colHi - colLo);
+                else for (int j = colLo; j < colHi; j++) row[j] = src[SW * j];
+                for (int j = colHi; j < rowStride; j++) row[j] = 0f;
+            }
+            new Span<float>(dst + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
+        }
     }
 
-    /// <summary>Stride 1 with a non-negative transposed padding: the shapes the implicit path computes (float32 only).</summary>
+    /// <summary>
+    /// Padding at most (K − 1)·D (a non-negative transposed padding) and more than one tap: the shapes whose forward and
+    /// weight gradient the implicit path computes (float32 only). A 1×1 kernel is left to im2col, whose col is then the
+    /// (subsampled) image itself, with nothing repeated to save: the phase planes measured no faster there. The backward
+    /// input also needs stride 1 (UsesImplicitBackwardInput).
+    /// </summary>
     private static bool UsesImplicitGemm<T>(in ConvShape s) =>
-        typeof(T) == typeof(float) && s.P.StrideH == 1 && s.P.StrideW == 1 && !s.Pointwise
+        typeof(T) == typeof(float) && (s.KH > 1 || s.KW > 1)
         && (s.KH - 1) * s.P.DilationH >= s.P.PadH && (s.KW - 1) * s.P.DilationW >= s.P.PadW;
 
+    /// <summary>The backward input is a stride-1 forward of dY only when the forward has stride 1.</summary>
+    private static bool UsesImplicitBackwardInput<T>(in ConvShape s) => UsesImplicitGemm<T>(s) && s.P.StrideH == 1 && s.P.StrideW == 1;
+
     private static PaddedGrid InputGrid(in ConvShape s) =>
-        new(s.InC, s.H, s.W, s.P.PadH, s.P.PadW, s.KH, s.KW, s.P.DilationH, s.P.DilationW);
+        new(s.InC, s.H, s.W, s.P.PadH, s.P.PadW, s.KH, s.KW, s.P.DilationH, s.P.DilationW, s.P.StrideH, s.P.StrideW);
 
     private static void ImplicitForward(in ConvShape s, float* x, float* w, float* bias, float* y) =>
         ImplicitConv(InputGrid(s), s.Batch, s.Groups, s.OutC, w, x, bias, y);
@@ -116,9 +182,9 @@ public sealed unsafe partial class CpuBackend
         for (int g = 0; g < groups; g++) CpuGemm.PackAPanels(weights + (long)g * outCG * depth, depth, outCG, depth, packed + g * packedGroup);
 
         int count = StackedImages(grid, batch), stacks = (batch + count - 1) / count;
-        long channelStride = grid.ChannelLength(count);
+        long channelStride = grid.ChannelLength(count), phaseStride = grid.PhaseLength(count);
         int* offsets = Grow(ref t_offsets, depth);
-        grid.FillOffsets(offsets, inCG, channelStride);
+        grid.FillOffsets(offsets, inCG, channelStride, phaseStride);
         int rowsMax = grid.StackedRows(count);
         int blocks = stacks >= CpuParallel.ThreadCount ? 1 : Math.Min(rowsMax, (CpuParallel.ThreadCount + stacks - 1) / stacks);
         CpuParallel.For(stacks * blocks, item =>
@@ -126,7 +192,7 @@ public sealed unsafe partial class CpuBackend
             int n0 = item / blocks * count, images = Math.Min(count, batch - n0), rows = grid.StackedRows(images);
             int r0 = item % blocks * rows / blocks, r1 = (item % blocks + 1) * rows / blocks;
             float* stacked = Grow(ref t_padded, grid.Channels * channelStride + grid.Slack);
-            grid.Stack(input + (long)n0 * grid.Channels * grid.H * grid.W, images, stacked, channelStride);
+            grid.Stack(input + (long)n0 * grid.Channels * grid.H * grid.W, images, stacked, channelStride, phaseStride);
             new Span<float>(stacked + grid.Channels * channelStride, grid.Slack).Clear();
 
             // Result rows hold the grid columns plus one tile of overhang: a block's last tile may run past the grid.
@@ -176,7 +242,7 @@ public sealed unsafe partial class CpuBackend
     private static void ImplicitWeightGradRange(in ConvShape s, int n0, int n1, float* dy, float* x, float* dw)
     {
         var grid = InputGrid(s);
-        int chunk = Math.Max(1, WeightGradChunkFloats / ((s.InC + s.OutC) * grid.ImageStride));
+        int chunk = Math.Max(1, WeightGradChunkFloats / ((s.InC * grid.PhasesH * grid.PhasesW + s.OutC) * grid.ImageStride));
         for (int n = n0; n < n1; n += chunk)
         {
             int count = Math.Min(chunk, n1 - n), used = count * grid.ImageStride, length = grid.ChannelLength(count);
@@ -185,7 +251,7 @@ public sealed unsafe partial class CpuBackend
             int xStride = (length + 15) & ~15, dyStride = (used + 15) & ~15;
             float* xs = Grow(ref t_padded, s.InC * (long)xStride + grid.Slack);
             float* dys = Grow(ref t_grid, s.OutC * (long)dyStride);
-            grid.Stack(x + (long)n * s.InC * s.InPlane, count, xs, xStride);
+            grid.Stack(x + (long)n * s.InC * s.InPlane, count, xs, xStride, grid.PhaseLength(count));
             for (int i = 0; i < count; i++)
                 PadPlanes(dy + (long)(n + i) * s.OutC * s.OutPlane, s.OutC, s.OH, s.OW, grid.ImageRows, grid.RowStride,
                     dys + (long)i * grid.ImageStride, dyStride);
@@ -193,7 +259,7 @@ public sealed unsafe partial class CpuBackend
             for (int c = 0; c < s.OutC; c++) new Span<float>(dys + (long)c * dyStride + used, dyStride - used).Clear();
             new Span<float>(xs + s.InC * (long)xStride, grid.Slack).Clear();
             int* offsets = Grow(ref t_offsets, s.ColRows);
-            grid.FillOffsets(offsets, s.InCG, xStride);
+            grid.FillOffsets(offsets, s.InCG, xStride, grid.PhaseLength(count));
             float beta = n > n0 ? 1f : 0f;
             for (int g = 0; g < s.Groups; g++)
                 CpuGemm.SgemmOffsetRowsT(s.OutCG, s.ColRows, dyStride, dys + (long)g * s.OutCG * dyStride, dyStride,
