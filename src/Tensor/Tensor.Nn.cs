@@ -17,8 +17,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: input {x} has {x[1]} channels; weight {weight} with groups={p.Groups} expects {weight[1] * p.Groups}");
         if (p.StrideH < 1 || p.StrideW < 1 || p.DilationH < 1 || p.DilationW < 1 || p.PadH < 0 || p.PadW < 0)
             throw new ArgumentException($"{op}: invalid geometry {p} (strides and dilations ≥ 1, padding ≥ 0)");
-        int oh = p.OutputSize(x[2], weight[2], p.StrideH, p.PadH, p.DilationH);
-        int ow = p.OutputSize(x[3], weight[3], p.StrideW, p.PadW, p.DilationW);
+        int oh = p.OutputH(x[2], weight[2]);
+        int ow = p.OutputW(x[3], weight[3]);
         if (oh < 1 || ow < 1)
             throw new ArgumentException($"{op}: input {x} is too small for kernel {weight[2]}×{weight[3]} with {p} (output would be {oh}×{ow})");
         return new Shape(x[0], weight[0], oh, ow);

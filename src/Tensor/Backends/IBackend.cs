@@ -65,7 +65,9 @@ public interface IBackend
 /// <summary>2-D convolution geometry (PyTorch semantics: zero padding, floor output size).</summary>
 public readonly record struct Conv2dParams(int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, int Groups)
 {
-    public int OutputSize(int input, int kernel, int stride, int pad, int dilation) => (input + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+    /// <summary>Output height for an input of height h and a kernel of height kh: ⌊(h + 2p − d(kh − 1) − 1)/s⌋ + 1.</summary>
+    public int OutputH(int h, int kh) => (h + 2 * PadH - DilationH * (kh - 1) - 1) / StrideH + 1;
+    public int OutputW(int w, int kw) => (w + 2 * PadW - DilationW * (kw - 1) - 1) / StrideW + 1;
 }
 
 /// <summary>2-D pooling geometry. Average pooling counts padded zeros (PyTorch's count_include_pad=True).</summary>

@@ -130,8 +130,8 @@ public class CpuPrimitiveTests
 
     public readonly record struct ConvCase(int N, int Cin, int H, int W, int Cout, int KH, int KW, Conv2dParams P, bool Bias)
     {
-        public int OH => P.OutputSize(H, KH, P.StrideH, P.PadH, P.DilationH);
-        public int OW => P.OutputSize(W, KW, P.StrideW, P.PadW, P.DilationW);
+        public int OH => P.OutputH(H, KH);
+        public int OW => P.OutputW(W, KW);
         public override string ToString() =>
             $"x [{N},{Cin},{H},{W}] w [{Cout},{Cin / P.Groups},{KH},{KW}] stride {P.StrideH}x{P.StrideW} pad {P.PadH}x{P.PadW} dilation {P.DilationH}x{P.DilationW} groups {P.Groups} bias {Bias}";
     }
