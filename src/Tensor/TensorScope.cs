@@ -1,6 +1,6 @@
 // A scope that disposes, at its end, every tensor created inside it (the way a training step returns all of its
 // activations and gradients to the buffer pool). Tensors that must outlive the scope — parameters, their
-// gradients, optimizer state, results — are created outside it or passed to Keep().
+// gradients, optimizer state, results — are created outside it (or under Suspend()) or passed to Keep().
 namespace Standalone;
 
 public sealed class TensorScope : IDisposable
@@ -26,16 +26,20 @@ public sealed class TensorScope : IDisposable
 
     internal static void Register(Tensor tensor) => _current?._tensors.Add(tensor);
 
-    /// <summary>Removes a tensor from this scope (and hands it to the enclosing scope, if any).</summary>
+    /// <summary>
+    /// Takes a tensor out of every open scope on this thread: the caller owns it from now on (and disposes it, or
+    /// leaves it to the GC). For results and state that must outlive the step that created them.
+    /// </summary>
     public static Tensor Keep(Tensor tensor)
     {
-        var scope = _current;
-        if (scope == null) return tensor;
-        int i = scope._tensors.LastIndexOf(tensor);
-        if (i >= 0)
+        for (var scope = _current; scope != null; scope = scope._outer)
         {
-            scope._tensors.RemoveAt(i);
-            scope._outer?._tensors.Add(tensor);
+            int i = scope._tensors.LastIndexOf(tensor);
+            if (i >= 0)
+            {
+                scope._tensors.RemoveAt(i);
+                break;
+            }
         }
         return tensor;
     }

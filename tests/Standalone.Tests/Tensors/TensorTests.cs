@@ -134,6 +134,24 @@ public class TensorTests
     }
 
     [Test]
+    public void KeptTensorsOutliveEveryScope()
+    {
+        Tensor kept, dropped;
+        using (TensorScope.Begin())
+        {
+            using (TensorScope.Begin())
+            {
+                kept = TensorScope.Keep(Tensor.Ones(new Shape(3)));
+                dropped = Tensor.Ones(new Shape(3));
+            }
+            Assert.That(dropped.IsDisposed, Is.True);
+        }
+        Assert.That(kept.IsDisposed, Is.False);
+        Assert.That(kept.ToFloatArray(), Is.EqualTo(new float[] { 1, 1, 1 }));
+        kept.Dispose();
+    }
+
+    [Test]
     public void ScopeReturnsBuffersToThePool()
     {
         var backend = Standalone.Backends.Cpu.CpuBackend.Instance;
