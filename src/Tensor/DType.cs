@@ -15,15 +15,6 @@ public static class DTypeExtensions
 
     public static bool IsFloat(this DType dtype) => dtype is DType.Float32 or DType.Float64;
 
-    public static Type ClrType(this DType dtype) => dtype switch
-    {
-        DType.Float32 => typeof(float),
-        DType.Float64 => typeof(double),
-        DType.Int32 => typeof(int),
-        DType.Int64 => typeof(long),
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
-    };
-
     public static DType Of<T>() where T : unmanaged
     {
         if (typeof(T) == typeof(float)) return DType.Float32;

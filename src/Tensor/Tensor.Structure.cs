@@ -34,12 +34,8 @@ public sealed partial class Tensor
         using var rowMajor = Stride(-1) == 1 ? Share() : Contiguous();
         if (Rank == 3 && Shape[0] == batch) return rowMajor.Share();
         using var m = Rank == 3 ? rowMajor.Squeeze(0) : rowMajor.Share();
-        return m.Unsqueeze(0).ExpandKeep(new Shape(batch, Shape[-2], Shape[-1]));
-    }
-
-    private Tensor ExpandKeep(Shape target)
-    {
-        using (this) return Expand(target);
+        using var single = m.Unsqueeze(0);
+        return single.Expand(new Shape(batch, Shape[-2], Shape[-1]));
     }
 
     /// <summary>Concatenates tensors of equal shape except along axis.</summary>

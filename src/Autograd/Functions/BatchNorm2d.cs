@@ -19,6 +19,7 @@ public static partial class F
     {
         private Tensor? _x, _mean, _rstd, _gamma;
         private long _count;
+        private bool _training;
 
         public Variable Run(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
         {
@@ -60,8 +61,6 @@ public static partial class F
             _training = training;
             return Record(y, x, weight, bias);
         }
-
-        private bool _training;
 
         protected internal override void Backward(Tensor dOut, GradSink sink)
         {

@@ -134,6 +134,17 @@ public class TensorTests
     }
 
     [Test]
+    public void DeviceNamesParseAndUnknownOnesAreRejected()
+    {
+        Assert.That(Device.Parse("cpu"), Is.EqualTo(Device.Cpu));
+        Assert.That(Device.Parse("OpenCL:1"), Is.EqualTo(new Device(DeviceKind.OpenCl, 1)));
+        Assert.That(Device.Parse("cuda").ToString(), Is.EqualTo("cuda:0"));
+        foreach (var bad in new[] { "tpu", "cuda:-1", "opencl:x", "cpu:0:1" })
+            Assert.That(Assert.Throws<ArgumentException>(() => Device.Parse(bad))!.Message,
+                Does.Contain($"'{bad}'").And.Contain("expected cpu, opencl[:N] or cuda[:N]"));
+    }
+
+    [Test]
     public void KeptTensorsOutliveEveryScope()
     {
         Tensor kept, dropped;

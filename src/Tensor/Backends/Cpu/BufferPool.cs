@@ -45,9 +45,4 @@ internal sealed class BufferPool
             _pooledBytes += bytes;
         }
     }
-
-    public void Clear()
-    {
-        lock (_lock) { _free.Clear(); _pooledBytes = 0; }
-    }
 }

@@ -35,7 +35,6 @@ public sealed partial class CpuBackend : IBackend
 
     private static CpuBuffer Buf(DeviceBuffer buffer) => (CpuBuffer)buffer;
     private static T[] Arr<T>(in TensorView v) where T : unmanaged => ((CpuBuffer)v.Buffer).As<T>();
-    private static T[]? Arr<T>(in TensorView? v) where T : unmanaged => v is { } view ? ((CpuBuffer)view.Buffer).As<T>() : null;
 
     private static ref T At<T>(T[] array, long index) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), (nint)index);
 

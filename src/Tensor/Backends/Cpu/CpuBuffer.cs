@@ -11,8 +11,6 @@ internal sealed class CpuBuffer : DeviceBuffer
 
     public T[] As<T>() where T : unmanaged => (T[])Array;
 
-    public Span<T> Span<T>() where T : unmanaged => ((T[])Array).AsSpan(0, checked((int)Length));
-
     public override void Release()
     {
         var array = _array;
