@@ -1,0 +1,48 @@
+// What a checkpoint needs to rebuild its network: the architecture name and the few choices that change its shape.
+// Stored as JSON in the safetensors "__metadata__" under "standalone.model", so eval and info need no model flag.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Standalone.Models.Zoo;
+
+public sealed record ModelSpec
+{
+    /// <summary>Zoo name: resnet20/32/44/56/110 (CIFAR), resnet18/34/50 (ImageNet), vgg11/13/16/19 (with BN).</summary>
+    public required string Architecture { get; init; }
+    public int InChannels { get; init; } = 3;
+    public int NumClasses { get; init; } = 10;
+    /// <summary>CIFAR ResNets: "A" (parameter-free, zero-padded) or "B" (1×1 conv + BN projection).</summary>
+    public string Shortcut { get; init; } = "B";
+    /// <summary>VGG: "cifar" (one Linear 512→classes) or "imagenet" (adaptive 7×7 pool, 4096-4096 classifier).</summary>
+    public string Head { get; init; } = "cifar";
+    /// <summary>VGG: every conv width scaled by this and rounded (at least 1 channel).</summary>
+    public double WidthMultiplier { get; init; } = 1.0;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ModelSpec FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelSpec>(json, Json) ?? throw new FormatException("null");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or NotSupportedException)
+        {
+            throw new FormatException($"{source}: the model description '{json}' is not valid ({e.Message})");
+        }
+    }
+
+    public override string ToString() => Architecture switch
+    {
+        _ when Architecture.StartsWith("vgg", StringComparison.Ordinal) =>
+            $"{Architecture}-bn ({Head} head{(WidthMultiplier == 1 ? "" : $", width ×{WidthMultiplier}")}, {InChannels} in, {NumClasses} classes)",
+        _ when ModelZoo.IsCifarResNet(Architecture) => $"{Architecture} (shortcut {Shortcut}, {InChannels} in, {NumClasses} classes)",
+        _ => $"{Architecture} ({InChannels} in, {NumClasses} classes)",
+    };
+}
