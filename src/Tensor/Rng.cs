@@ -16,6 +16,24 @@ public sealed class Rng
 
     public ulong Seed { get; }
 
+    /// <summary>The 256-bit state, saved and restored by checkpoints so that a resumed run continues the same stream.</summary>
+    public (ulong S0, ulong S1, ulong S2, ulong S3) State
+    {
+        get => (_s0, _s1, _s2, _s3);
+        set
+        {
+            if ((value.S0 | value.S1 | value.S2 | value.S3) == 0) throw new ArgumentException("an all-zero xoshiro256** state never leaves zero");
+            (_s0, _s1, _s2, _s3) = value;
+        }
+    }
+
+    /// <summary>A well-mixed seed derived from a seed and a stream number (per-epoch and per-image generators).</summary>
+    public static ulong Derive(ulong seed, ulong stream)
+    {
+        ulong x = seed ^ (stream * 0xD1B54A32D192ED03UL);
+        return SplitMix(ref x);
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

@@ -19,8 +19,8 @@ public abstract class Optimizer
     /// <summary>The learning rate of the next step (schedules set it before each step).</summary>
     public double LearningRate { get; set; }
 
-    /// <summary>Number of steps taken.</summary>
-    public long StepCount { get; protected set; }
+    /// <summary>Number of steps taken (restored by checkpoints: AdamW's bias correction depends on it).</summary>
+    public long StepCount { get; set; }
 
     /// <summary>The named state tensors of one parameter (empty before its first step).</summary>
     public IReadOnlyDictionary<string, Tensor> StateOf(Variable parameter) =>

@@ -108,7 +108,9 @@ public sealed class Flatten(int startAxis = 1) : Module
 public sealed class Dropout(double p, Rng rng) : Module
 {
     public double P { get; } = p;
-    public override Variable Forward(Variable x) => F.Dropout(x, P, Training, rng);
+    /// <summary>The mask generator (its state goes into training checkpoints).</summary>
+    public Rng Rng { get; } = rng;
+    public override Variable Forward(Variable x) => F.Dropout(x, P, Training, Rng);
 }
 
 /// <summary>Children named "0", "1", ... applied in order.</summary>

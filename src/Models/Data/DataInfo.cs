@@ -1,0 +1,44 @@
+// How a model's inputs were prepared: stored with every checkpoint ("standalone.data") so that evaluating, scoring
+// or pruning it later feeds it the same normalisation and image size it was trained on.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Standalone.Models.Data;
+
+public sealed record DataInfo
+{
+    /// <summary>Data set name as given to the loader ("fashion-mnist", "cifar10", a folder path, ...).</summary>
+    public required string Dataset { get; init; }
+    public required float[] Mean { get; init; }
+    public required float[] Std { get; init; }
+    /// <summary>Images smaller than this are centred on a zero canvas of this size (0: none).</summary>
+    public int PadTo { get; init; }
+    /// <summary>The input the model sees: channels, height, width (after PadTo).</summary>
+    public required int[] Input { get; init; }
+    public required string[] Classes { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static DataInfo FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<DataInfo>(json, Json) ?? throw new FormatException("null");
+        }
+        catch (Exception e) when (e is JsonException or FormatException or NotSupportedException)
+        {
+            throw new FormatException($"{source}: the data description '{json}' is not valid ({e.Message})");
+        }
+    }
+
+    /// <summary>Loader options that reproduce this preparation (no augmentation, no shuffling).</summary>
+    public LoaderOptions EvalLoader(int batchSize) => new()
+    {
+        BatchSize = batchSize,
+        PadTo = PadTo,
+        Mean = Mean,
+        Std = Std,
+    };
+}

@@ -1,0 +1,258 @@
+// The training loop: epochs of shuffled, augmented batches (forward, cross-entropy, backward, optimizer step, the
+// schedule's learning rate set before each step), an evaluation after each epoch, a checkpoint after each epoch
+// and on cancellation, and one JSON line of metrics per epoch.
+//
+// Resume is exact: a batch is a function of (seed, epoch, index) (DataLoader), the checkpoint holds the weights, BN
+// statistics, optimizer state and step count, the position inside the epoch, the running sums of the epoch's
+// metrics and the dropout generators' states, so an interrupted run continues as if it had never stopped (on the
+// CPU backend with the same thread count, bit for bit — a test checks it).
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Standalone.Autograd;
+using Standalone.Autograd.Optim;
+using Standalone.Models.Data;
+using Standalone.Models.IO;
+using Standalone.Models.Nn;
+using Standalone.Models.Zoo;
+
+namespace Standalone.Models.Training;
+
+/// <summary>What a run reports as it goes (the CLI draws progress bars from it).</summary>
+public interface ITrainingObserver
+{
+    void EpochStarted(int epoch, int epochs, int batches, int firstBatch) { }
+    void BatchDone(int epoch, int batch, double loss, double accuracy, double imagesPerSecond, double learningRate) { }
+    void Evaluating(int epoch, int done, int total) { }
+    void EpochDone(EpochMetrics metrics) { }
+}
+
+/// <summary>Where a run stands: stored in every checkpoint as "standalone.trainer".</summary>
+public sealed record TrainerState
+{
+    /// <summary>Epochs completed.</summary>
+    public int Epoch { get; init; }
+    /// <summary>Batches completed of epoch Epoch + 1 (non-zero only when the run was interrupted mid-epoch).</summary>
+    public int Batch { get; init; }
+    public long Step { get; init; }
+    public double EpochLossSum { get; init; }
+    public long EpochCorrect { get; init; }
+    public long EpochSeen { get; init; }
+    public double EpochSeconds { get; init; }
+    /// <summary>Dropout generator states by module name, as four hexadecimal words.</summary>
+    public Dictionary<string, string[]> DropoutRng { get; init; } = new();
+    public required TrainOptions Options { get; init; }
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
+
+public sealed record TrainSummary(bool Completed, int Epochs, EpochMetrics? Last, string CheckpointPath, string ModelPath);
+
+public sealed class Trainer
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string ModelFile = "model.safetensors";
+    public const string MetricsFile = "metrics.jsonl";
+
+    private readonly DataLoader _trainLoader;
+    private readonly DataLoader? _testLoader;
+    private readonly Optimizer _optimizer;
+    private readonly LrSchedule _schedule;
+    private TrainerState _state;
+
+    /// <summary>A new run: the network of spec initialised with the options' seed.</summary>
+    public Trainer(ModelSpec spec, DataInfo data, ImageDataset train, ImageDataset? test, TrainOptions options, string outputDirectory)
+    {
+        options.Validate();
+        Spec = spec;
+        Data = data;
+        Options = options;
+        OutputDirectory = outputDirectory;
+        Model = ModelZoo.Create(spec, options.Seed);
+        _trainLoader = new DataLoader(train, new LoaderOptions
+        {
+            BatchSize = options.BatchSize,
+            Shuffle = true,
+            Seed = options.Seed,
+            CropPadding = options.CropPadding,
+            HorizontalFlip = options.HorizontalFlip,
+            PadTo = options.PadTo,
+            Mean = data.Mean,
+            Std = data.Std,
+            DropLast = true,
+        });
+        if (train.Count < options.BatchSize)
+            throw new ArgumentException($"training set '{train.Name}' has {train.Count} images, fewer than one batch of {options.BatchSize}");
+        if (test != null) _testLoader = new DataLoader(test, data.EvalLoader(options.EvalBatchSize));
+        _optimizer = options.CreateOptimizer(Model.Parameters());
+        _schedule = options.CreateSchedule(_trainLoader.BatchesPerEpoch);
+        _state = new TrainerState { Options = options };
+    }
+
+    public ModelSpec Spec { get; }
+    public DataInfo Data { get; }
+    public TrainOptions Options { get; }
+    public string OutputDirectory { get; }
+    public Module Model { get; }
+    public TrainerState State => _state;
+    public string CheckpointPath => Path.Combine(OutputDirectory, CheckpointFile);
+    public string ModelPath => Path.Combine(OutputDirectory, ModelFile);
+    public string MetricsPath => Path.Combine(OutputDirectory, MetricsFile);
+
+    /// <summary>The description, data preparation and run state a checkpoint holds (to rebuild its Trainer).</summary>
+    public static (ModelSpec Spec, DataInfo Data, TrainerState State) Inspect(string checkpointPath)
+    {
+        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"checkpoint {checkpointPath} does not exist");
+        using var file = SafeTensors.Read(checkpointPath);
+        string Get(string key) => file.Metadata.TryGetValue(key, out var v) ? v
+            : throw new InvalidDataException($"checkpoint {checkpointPath} has no '{key}' metadata: it is not a Standalone training checkpoint");
+        var spec = ModelSpec.FromJson(Get(Checkpoint.ModelKey), checkpointPath);
+        var data = DataInfo.FromJson(Get(Checkpoint.DataKey), checkpointPath);
+        TrainerState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainerState>(Get(Checkpoint.TrainerKey), TrainerState.Json) ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"checkpoint {checkpointPath}: the trainer state is not valid ({e.Message})", e);
+        }
+        return (spec, data, state);
+    }
+
+    /// <summary>Continues from a checkpoint of this same run: weights, optimizer state and position.</summary>
+    public void Restore(string checkpointPath)
+    {
+        var (_, _, state) = Inspect(checkpointPath);
+        using (var file = SafeTensors.Read(checkpointPath))
+        {
+            var weights = file.Tensors.Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal))
+                .ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal);
+            Model.LoadStateDict(weights, strict: true);
+            Checkpoint.LoadOptimizerState(file, Model, _optimizer);
+        }
+        _optimizer.StepCount = state.Step;
+        foreach (var (name, module) in Model.NamedModules())
+            if (module is Dropout dropout && state.DropoutRng.TryGetValue(name, out var words))
+                dropout.Rng.State = (Convert.ToUInt64(words[0], 16), Convert.ToUInt64(words[1], 16), Convert.ToUInt64(words[2], 16), Convert.ToUInt64(words[3], 16));
+        _state = state with { Options = Options };
+        TrimMetrics(state.Epoch);
+    }
+
+    /// <summary>Trains until the last epoch or until cancel is signalled (then saves a checkpoint and returns).</summary>
+    public TrainSummary Run(ITrainingObserver? observer = null, CancellationToken cancel = default)
+    {
+        observer ??= new NullObserver();
+        Directory.CreateDirectory(OutputDirectory);
+        int batches = _trainLoader.BatchesPerEpoch;
+        var predicted = new long[Options.BatchSize];
+        EpochMetrics? last = null;
+        Model.Train();
+        while (_state.Epoch < Options.Epochs)
+        {
+            int epoch = _state.Epoch + 1;
+            observer.EpochStarted(epoch, Options.Epochs, batches, _state.Batch);
+            var clock = Stopwatch.StartNew();
+            double secondsBefore = _state.EpochSeconds, lossSum = _state.EpochLossSum;
+            long correct = _state.EpochCorrect, seen = _state.EpochSeen, step = _state.Step;
+            int batchIndex = _state.Batch;
+            foreach (var batch in _trainLoader.Epoch(epoch, _state.Batch))
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    _trainLoader.Return(batch);
+                    break;
+                }
+                double lr = _schedule.At((int)step);
+                _optimizer.LearningRate = lr;
+                using (var scope = TensorScope.Begin())
+                {
+                    var (x, y) = Evaluator.Upload(_trainLoader, batch);
+                    var logits = Model.Forward(Variable.Constant(x));
+                    var loss = F.CrossEntropy(logits, y, Options.LabelSmoothing);
+                    _optimizer.ZeroGrad();
+                    loss.Backward();
+                    _optimizer.Step();
+                    double lossValue = loss.Data.Item();
+                    if (!double.IsFinite(lossValue))
+                        throw new InvalidOperationException($"training diverged: the loss is {lossValue} at epoch {epoch}, batch {batchIndex + 1} (lower --lr?)");
+                    lossSum += lossValue * batch.Count;
+                    correct += Evaluator.CountCorrect(logits.Data, batch, predicted);
+                }
+                seen += batch.Count;
+                step++;
+                batchIndex++;
+                _trainLoader.Return(batch);
+                double elapsed = secondsBefore + clock.Elapsed.TotalSeconds;
+                observer.BatchDone(epoch, batchIndex, lossSum / seen, (double)correct / seen, seen / elapsed, lr);
+            }
+            double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
+            _state = _state with { Batch = batchIndex, Step = step, EpochLossSum = lossSum, EpochCorrect = correct, EpochSeen = seen, EpochSeconds = seconds };
+            if (batchIndex < batches)
+            {
+                SaveCheckpoint();
+                return new TrainSummary(false, _state.Epoch, last, CheckpointPath, ModelPath);
+            }
+
+            Evaluation? test = null;
+            if (_testLoader != null)
+            {
+                try
+                {
+                    test = Evaluator.Evaluate(Model, _testLoader, (done, total) => observer.Evaluating(epoch, done, total), cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The epoch's training is complete and saved; its evaluation runs again on resume.
+                    SaveCheckpoint();
+                    return new TrainSummary(false, _state.Epoch, last, CheckpointPath, ModelPath);
+                }
+            }
+            last = new EpochMetrics(epoch, step, _optimizer.LearningRate, lossSum / seen, (double)correct / seen,
+                test?.Loss, test?.Accuracy, seconds, seen / seconds);
+            _state = _state with { Epoch = epoch, Batch = 0, EpochLossSum = 0, EpochCorrect = 0, EpochSeen = 0, EpochSeconds = 0 };
+            AppendMetrics(last);
+            SaveCheckpoint();
+            Checkpoint.SaveModel(ModelPath, Model, Spec, Data, new Dictionary<string, string> { ["standalone.metrics"] = MetricsJson(last) });
+            observer.EpochDone(last);
+        }
+        return new TrainSummary(true, _state.Epoch, last, CheckpointPath, ModelPath);
+    }
+
+    private void SaveCheckpoint()
+    {
+        var rngs = new Dictionary<string, string[]>();
+        foreach (var (name, module) in Model.NamedModules())
+            if (module is Dropout dropout)
+            {
+                var (a, b, c, d) = dropout.Rng.State;
+                rngs[name] = [a.ToString("x16"), b.ToString("x16"), c.ToString("x16"), d.ToString("x16")];
+            }
+        _state = _state with { DropoutRng = rngs };
+        Checkpoint.SaveModel(CheckpointPath, Model, Spec, Data,
+            new Dictionary<string, string> { [Checkpoint.TrainerKey] = JsonSerializer.Serialize(_state, TrainerState.Json) }, _optimizer);
+    }
+
+    private static string MetricsJson(EpochMetrics m) => JsonSerializer.Serialize(m, TrainerState.Json);
+
+    private void AppendMetrics(EpochMetrics metrics) => File.AppendAllText(MetricsPath, MetricsJson(metrics) + "\n");
+
+    /// <summary>Drops metric lines of epochs after the checkpoint's (written before a crash that lost their checkpoint).</summary>
+    private void TrimMetrics(int epochs)
+    {
+        if (!File.Exists(MetricsPath)) return;
+        var kept = File.ReadAllLines(MetricsPath).Where(line =>
+        {
+            if (string.IsNullOrWhiteSpace(line)) return false;
+            using var doc = JsonDocument.Parse(line);
+            return doc.RootElement.GetProperty("epoch").GetInt32() <= epochs;
+        }).ToList();
+        AtomicFile.WriteAllText(MetricsPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
+    }
+
+    private sealed class NullObserver : ITrainingObserver;
+}
