@@ -10,7 +10,10 @@ public static class Program
     {
         var root = new RootCommand("Standalone — train, explain and prune convolutional networks in one .NET process.");
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
         try
         {
             // Our handler below turns expected failures into one sentence; System.CommandLine's would print a stack trace.

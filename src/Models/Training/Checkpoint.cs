@@ -43,32 +43,51 @@ public static class Checkpoint
 
     /// <summary>
     /// Builds the network a file describes and loads its weights (strictly: every key present, none extra, shapes
-    /// equal). A file without Standalone's description (one exported from PyTorch) needs spec.
+    /// equal). A file without Standalone's description (one exported from PyTorch) needs its architecture named; the
+    /// input channels, classes, shortcut and head are then read off the tensors.
     /// </summary>
-    public static LoadedModel LoadModel(string path, ModelSpec? spec = null)
+    public static LoadedModel LoadModel(string path, string? architecture = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file {path} does not exist");
         using var file = SafeTensors.Read(path);
-        if (spec == null)
-        {
-            if (!file.Metadata.TryGetValue(ModelKey, out string? json))
-                throw new InvalidDataException($"model file {path} does not say which architecture it holds (no '{ModelKey}' metadata): " +
-                    "it was not written by Standalone; name the architecture (--arch)");
-            spec = ModelSpec.FromJson(json, path);
-        }
+        var weights = file.Tensors.Where(t => !t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToList();
+        ModelSpec spec;
+        if (file.Metadata.TryGetValue(ModelKey, out string? json)) spec = ModelSpec.FromJson(json, path);
+        else if (architecture != null) spec = InferSpec(architecture, weights, path);
+        else
+            throw new InvalidDataException($"model file {path} does not say which architecture it holds (no '{ModelKey}' metadata): " +
+                "it was not written by Standalone; name the architecture (--arch)");
         DataInfo? data = file.Metadata.TryGetValue(DataKey, out string? dataJson) ? DataInfo.FromJson(dataJson, path) : null;
         var model = ModelZoo.Create(spec);
-        var weights = file.Tensors.Where(t => !t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal);
         try
         {
-            model.LoadStateDict(weights, strict: true);
+            model.LoadStateDict(weights.ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal), strict: true);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"model file {path} does not fit {spec}: {e.Message}", e);
         }
         return new LoadedModel(model, spec, data, file.Metadata, path);
+    }
+
+    /// <summary>
+    /// The description of a state dict of a known architecture: input channels from the first 4-d weight, classes
+    /// from the last 2-d one, shortcut B when a downsample projection exists, the ImageNet VGG head when classifier.6 does.
+    /// </summary>
+    public static ModelSpec InferSpec(string architecture, IReadOnlyList<(string Name, Tensor Value)> weights, string source)
+    {
+        var firstConv = weights.FirstOrDefault(t => t.Value.Rank == 4).Value
+            ?? throw new InvalidDataException($"model file {source}: no convolution weight found to read the input channels from");
+        var lastLinear = weights.LastOrDefault(t => t.Value.Rank == 2).Value
+            ?? throw new InvalidDataException($"model file {source}: no linear weight found to read the number of classes from");
+        return new ModelSpec
+        {
+            Architecture = architecture,
+            InChannels = firstConv.Shape[1],
+            NumClasses = lastLinear.Shape[0],
+            Shortcut = ModelZoo.IsCifarResNet(architecture) ? (weights.Any(t => t.Name.Contains(".downsample.", StringComparison.Ordinal)) ? "B" : "A") : "B",
+            Head = weights.Any(t => t.Name.StartsWith("classifier.6.", StringComparison.Ordinal)) ? "imagenet" : "cifar",
+        };
     }
 
     /// <summary>Restores optimizer state saved with SaveModel(optimizer: ...) into an optimizer over model's parameters.</summary>

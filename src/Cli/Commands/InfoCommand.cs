@@ -1,0 +1,45 @@
+// `standalone info FILE`: what a model file holds — architecture, training data, per-layer shapes, parameters and
+// MACs — without running any data through it beyond one image for the shapes.
+using System.CommandLine;
+using Spectre.Console;
+using Standalone.Models.Stats;
+using Standalone.Models.Training;
+
+namespace Standalone.Cli.Commands;
+
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("FILE") { Description = "Model file (.safetensors)." };
+        var arch = CommonOptions.Architecture();
+        var size = new Option<int[]>("--input") { HelpName = "C,H,W", Description = "Input shape for the counts (default: the one the model was trained on).", AllowMultipleArgumentsPerToken = true, CustomParser = CommonOptions.ParseIntList };
+        var command = new Command("info", "Show a model file's architecture, per-layer shapes, parameters and MACs.") { file, arch, size };
+        command.SetAction(parse =>
+        {
+            string path = CommonOptions.ResolveModelPath(parse.GetValue(file)!);
+            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
+            int[] input = parse.GetValue(size) is { Length: > 0 } given ? given
+                : loaded.Data?.Input ?? [loaded.Spec.InChannels, 32, 32];
+            if (input.Length != 3 || input.Any(v => v <= 0)) throw new ArgumentException($"--input must be three positive numbers C,H,W, got {string.Join(",", input)}");
+            if (input[0] != loaded.Spec.InChannels) throw new ArgumentException($"--input has {input[0]} channels but the model takes {loaded.Spec.InChannels}");
+            var stats = ModelStats.Measure(loaded.Model, input[0], input[1], input[2]);
+
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]");
+            AnsiConsole.MarkupLine($"architecture  {Markup.Escape(loaded.Spec.ToString())}");
+            if (loaded.Data is { } data)
+                AnsiConsole.MarkupLine($"trained on    {Markup.Escape(data.Dataset)}, input {string.Join("×", data.Input)}, classes {Markup.Escape(string.Join(", ", data.Classes))}");
+            if (loaded.Metadata.TryGetValue("standalone.metrics", out string? metrics))
+                AnsiConsole.MarkupLine($"last epoch    {Markup.Escape(metrics)}");
+            var table = new Table().AddColumn("layer").AddColumn("kind").AddColumn("input").AddColumn("output")
+                .AddColumn(new TableColumn("params").RightAligned()).AddColumn(new TableColumn("MACs").RightAligned());
+            foreach (var layer in stats.Layers)
+                table.AddRow(Markup.Escape(layer.Name), layer.Kind, layer.InputShape.ToString(), layer.OutputShape.ToString(),
+                    layer.Parameters.ToString("N0"), layer.Macs.ToString("N0"));
+            table.AddRow("[bold]total[/]", "", $"{string.Join("×", input)}", "", $"[bold]{stats.Parameters:N0}[/]", $"[bold]{stats.Macs:N0}[/]");
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}
