@@ -4,7 +4,16 @@ using Standalone.Backends;
 
 namespace Standalone.Models.Nn;
 
-public sealed class Conv2d : Module
+/// <summary>A layer that remembers the input and output shapes of its latest Forward (null before the first, or
+/// after ForgetShapes); ModelStats reads them to count MACs.</summary>
+public interface IRecordsShapes
+{
+    Shape? LastInputShape { get; }
+    Shape? LastOutputShape { get; }
+    void ForgetShapes();
+}
+
+public sealed class Conv2d : Module, IRecordsShapes
 {
     public Conv2d(int inChannels, int outChannels, int kernel, Rng rng, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true)
     {
@@ -22,8 +31,16 @@ public sealed class Conv2d : Module
     public Conv2dParams Geometry { get; }
     public Variable Weight { get; }
     public Variable? Bias { get; }
+    public Shape? LastInputShape { get; private set; }
+    public Shape? LastOutputShape { get; private set; }
+    void IRecordsShapes.ForgetShapes() => (LastInputShape, LastOutputShape) = (null, null);
 
-    public override Variable Forward(Variable x) => F.Conv2d(x, Weight, Bias, Geometry);
+    public override Variable Forward(Variable x)
+    {
+        var y = F.Conv2d(x, Weight, Bias, Geometry);
+        (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
+        return y;
+    }
 }
 
 public sealed class BatchNorm2d : Module
@@ -61,7 +78,7 @@ public sealed class BatchNorm2d : Module
     }
 }
 
-public sealed class Linear : Module
+public sealed class Linear : Module, IRecordsShapes
 {
     public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
     {
@@ -75,8 +92,16 @@ public sealed class Linear : Module
     public int OutFeatures { get; }
     public Variable Weight { get; }
     public Variable? Bias { get; }
+    public Shape? LastInputShape { get; private set; }
+    public Shape? LastOutputShape { get; private set; }
+    void IRecordsShapes.ForgetShapes() => (LastInputShape, LastOutputShape) = (null, null);
 
-    public override Variable Forward(Variable x) => F.Linear(x, Weight, Bias);
+    public override Variable Forward(Variable x)
+    {
+        var y = F.Linear(x, Weight, Bias);
+        (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
+        return y;
+    }
 }
 
 public sealed class ReLU : Module
@@ -98,6 +123,26 @@ public sealed class AvgPool2d(int kernel, int stride = -1, int padding = 0) : Mo
 public sealed class GlobalAvgPool2d : Module
 {
     public override Variable Forward(Variable x) => F.GlobalAvgPool2d(x);
+}
+
+/// <summary>
+/// nn.AdaptiveAvgPool2d(size) for the cases that are plain pooling: the identity when the map is already size×size,
+/// average pooling with kernel = stride = H/size when H and W are the same multiple of size. Other inputs (which
+/// PyTorch handles with overlapping bins) are rejected with the shapes involved.
+/// </summary>
+public sealed class AdaptiveAvgPool2d(int outputSize) : Module
+{
+    public int OutputSize { get; } = outputSize > 0 ? outputSize : throw new ArgumentException($"adaptive average pool: output size must be positive, got {outputSize}");
+
+    public override Variable Forward(Variable x)
+    {
+        if (x.Shape.Rank != 4) throw new ArgumentException($"adaptive average pool: expected an [N, C, H, W] input, got {x.Shape}");
+        int h = x.Shape[2], w = x.Shape[3];
+        if (h == OutputSize && w == OutputSize) return x;
+        if (h != w || h % OutputSize != 0)
+            throw new ArgumentException($"adaptive average pool to {OutputSize}×{OutputSize}: input {x.Shape} is not a square multiple of {OutputSize} (only the identity and kernel = stride pooling are supported; choose an input size whose final map is {OutputSize}·k)");
+        return F.AvgPool2d(x, h / OutputSize);
+    }
 }
 
 public sealed class Flatten(int startAxis = 1) : Module

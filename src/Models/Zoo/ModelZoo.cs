@@ -1,4 +1,8 @@
 // The zoo by name: builds a network from a ModelSpec (what checkpoints record), and lists what exists.
+// Which spec fields apply: InChannels and NumClasses everywhere; Shortcut ("A" or "B") only for the CIFAR ResNets;
+// Head ("cifar" or "imagenet") and WidthMultiplier only for VGG. A field that does not apply must keep its default
+// (Shortcut "B", Head "cifar", WidthMultiplier 1) — anything else is rejected rather than silently ignored, so a
+// checkpoint's description always says what was built. (torchvision's ImageNet ResNets always project: shortcut B.)
 using Standalone.Models.Nn;
 
 namespace Standalone.Models.Zoo;
@@ -8,22 +12,61 @@ public static class ModelZoo
     private static readonly int[] CifarDepths = [20, 32, 44, 56, 110];
 
     /// <summary>Every architecture name the zoo builds.</summary>
-    public static IReadOnlyList<string> Names { get; } = CifarDepths.Select(d => $"resnet{d}").ToArray();
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        .. CifarDepths.Select(d => $"resnet{d}"),
+        .. ResNetImageNet.Depths.Select(d => $"resnet{d}"),
+        .. Vgg.Depths.Select(d => $"vgg{d}"),
+    ];
 
-    public static bool IsCifarResNet(string name) =>
-        name.StartsWith("resnet", StringComparison.Ordinal) && int.TryParse(name.AsSpan(6), out int d) && CifarDepths.Contains(d);
+    public static bool IsCifarResNet(string name) => DepthOf(name, "resnet") is int d && CifarDepths.Contains(d);
+
+    public static bool IsImageNetResNet(string name) => DepthOf(name, "resnet") is int d && ResNetImageNet.Depths.Contains(d);
+
+    public static bool IsVgg(string name) => DepthOf(name, "vgg") is int d && Vgg.Depths.Contains(d);
 
     /// <summary>A freshly initialised network (seeded) of the given description.</summary>
     public static Module Create(ModelSpec spec, ulong seed = 0)
     {
-        if (spec.InChannels <= 0) throw new ArgumentException($"model {spec.Architecture}: input channels must be positive, got {spec.InChannels}");
-        if (spec.NumClasses <= 0) throw new ArgumentException($"model {spec.Architecture}: the number of classes must be positive, got {spec.NumClasses}");
-        if (IsCifarResNet(spec.Architecture))
+        string name = spec.Architecture;
+        if (spec.InChannels <= 0) throw new ArgumentException($"model {name}: input channels must be positive, got {spec.InChannels}");
+        if (spec.NumClasses <= 0) throw new ArgumentException($"model {name}: the number of classes must be positive, got {spec.NumClasses}");
+        if (IsVgg(name))
         {
-            if (spec.Shortcut != "B")
-                throw new ArgumentException($"model {spec.Architecture}: shortcut '{spec.Shortcut}' is not built (expected B)");
-            return new ResNetCifar(int.Parse(spec.Architecture.AsSpan(6)), spec.NumClasses, spec.InChannels, seed);
+            RequireDefault(spec.Shortcut != "B", name, $"shortcut '{spec.Shortcut}'", "residual shortcuts apply to ResNets only");
+            var head = spec.Head switch
+            {
+                "cifar" => VggHead.Cifar,
+                "imagenet" => VggHead.ImageNet,
+                _ => throw new ArgumentException($"model {name}: head '{spec.Head}' is not built (expected cifar or imagenet)"),
+            };
+            return new Vgg(DepthOf(name, "vgg")!.Value, spec.NumClasses, spec.InChannels, head, spec.WidthMultiplier, seed);
         }
-        throw new ArgumentException($"unknown model '{spec.Architecture}' (expected one of {string.Join(", ", Names)})");
+        if (!IsCifarResNet(name) && !IsImageNetResNet(name))
+            throw new ArgumentException($"unknown model '{name}' (expected one of {string.Join(", ", Names)})");
+        RequireDefault(spec.Head != "cifar", name, $"head '{spec.Head}'", "heads apply to VGG only");
+        RequireDefault(spec.WidthMultiplier != 1.0, name, $"width multiplier {spec.WidthMultiplier}", "width multipliers apply to VGG only");
+        int depth = DepthOf(name, "resnet")!.Value;
+        if (IsImageNetResNet(name))
+        {
+            RequireDefault(spec.Shortcut != "B", name, $"shortcut '{spec.Shortcut}'", "torchvision's ImageNet ResNets always project (B)");
+            return new ResNetImageNet(depth, spec.NumClasses, spec.InChannels, seed);
+        }
+        var shortcut = spec.Shortcut switch
+        {
+            "A" => ShortcutKind.ZeroPad,
+            "B" => ShortcutKind.Projection,
+            _ => throw new ArgumentException($"model {name}: shortcut '{spec.Shortcut}' is not built (expected A or B)"),
+        };
+        return new ResNetCifar(depth, spec.NumClasses, spec.InChannels, seed, shortcut);
     }
+
+    private static void RequireDefault(bool changed, string name, string what, string why)
+    {
+        if (changed) throw new ArgumentException($"model {name}: {what} does not apply ({why}); leave it at its default");
+    }
+
+    /// <summary>The number after the prefix ("resnet56" → 56), or null.</summary>
+    private static int? DepthOf(string name, string prefix) =>
+        name.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, null, out int d) ? d : null;
 }

@@ -99,7 +99,7 @@ internal sealed class Fixture : IDisposable
     public void Dispose() => _file.Dispose();
 
     /// <summary>The directory holding Standalone.sln, found by walking up from the test assembly.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Standalone.sln"))) return dir.FullName;
