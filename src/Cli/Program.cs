@@ -6,14 +6,19 @@ namespace Standalone.Cli;
 
 public static class Program
 {
+    /// <summary>The command tree (tests walk it to check that every option is documented).</summary>
+    internal static RootCommand BuildRoot() => new("Standalone — train, explain and prune convolutional networks in one .NET process.")
+    {
+        TrainCommand.Create(),
+        EvalCommand.Create(),
+        InfoCommand.Create(),
+        BenchCommand.Create(),
+        DevicesCommand.Create(),
+    };
+
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Standalone — train, explain and prune convolutional networks in one .NET process.");
-        root.Subcommands.Add(TrainCommand.Create());
-        root.Subcommands.Add(EvalCommand.Create());
-        root.Subcommands.Add(InfoCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(DevicesCommand.Create());
+        var root = BuildRoot();
         try
         {
             // Our handler below turns expected failures into one sentence; System.CommandLine's would print a stack trace.

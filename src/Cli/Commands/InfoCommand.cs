@@ -1,6 +1,7 @@
 // `standalone info FILE`: what a model file holds — architecture, training data, per-layer shapes, parameters and
 // MACs — without running any data through it beyond one image for the shapes.
 using System.CommandLine;
+using System.Text.Json;
 using Spectre.Console;
 using Standalone.Models.Stats;
 using Standalone.Models.Training;
@@ -30,11 +31,18 @@ internal static class InfoCommand
             if (loaded.Data is { } data)
                 AnsiConsole.MarkupLine($"trained on    {Markup.Escape(data.Dataset)}, input {string.Join("×", data.Input)}, classes {Markup.Escape(string.Join(", ", data.Classes))}");
             if (loaded.Metadata.TryGetValue("standalone.metrics", out string? metrics))
-                AnsiConsole.MarkupLine($"last epoch    {Markup.Escape(metrics)}");
+            {
+                using var doc = JsonDocument.Parse(metrics);
+                var m = doc.RootElement;
+                string test = m.TryGetProperty("test_accuracy", out var acc) && acc.ValueKind == JsonValueKind.Number ? $", test accuracy {acc.GetDouble():P2}" : "";
+                AnsiConsole.MarkupLine($"trained for   {m.GetProperty("epoch").GetInt32()} epochs ({m.GetProperty("step").GetInt64():N0} steps){test}");
+            }
+            // Shapes without the batch axis of the one-image pass: C×H×W, or features for a linear layer.
+            static string Dims(Shape shape) => string.Join("×", shape.ToArray()[1..]);
             var table = new Table().AddColumn("layer").AddColumn("kind").AddColumn("input").AddColumn("output")
                 .AddColumn(new TableColumn("params").RightAligned()).AddColumn(new TableColumn("MACs").RightAligned());
             foreach (var layer in stats.Layers)
-                table.AddRow(Markup.Escape(layer.Name), layer.Kind, layer.InputShape.ToString(), layer.OutputShape.ToString(),
+                table.AddRow(Markup.Escape(layer.Name), Markup.Escape(layer.Kind), Dims(layer.InputShape), Dims(layer.OutputShape),
                     layer.Parameters.ToString("N0"), layer.Macs.ToString("N0"));
             table.AddRow("[bold]total[/]", "", $"{string.Join("×", input)}", "", $"[bold]{stats.Parameters:N0}[/]", $"[bold]{stats.Macs:N0}[/]");
             AnsiConsole.Write(table);
