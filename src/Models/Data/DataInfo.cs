@@ -1,7 +1,6 @@
 // How a model's inputs were prepared: stored with every checkpoint ("standalone.data") so that evaluating, scoring
 // or pruning it later feeds it the same normalisation and image size it was trained on.
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Standalone.Models.IO;
 
 namespace Standalone.Models.Data;
 
@@ -17,21 +16,9 @@ public sealed record DataInfo
     public required int[] Input { get; init; }
     public required string[] Classes { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public string ToJson() => MetadataJson.Write(this);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static DataInfo FromJson(string json, string source)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<DataInfo>(json, Json) ?? throw new FormatException("null");
-        }
-        catch (Exception e) when (e is JsonException or FormatException or NotSupportedException)
-        {
-            throw new FormatException($"{source}: the data description '{json}' is not valid ({e.Message})");
-        }
-    }
+    public static DataInfo FromJson(string json, string source) => MetadataJson.Read<DataInfo>(json, source, "data description");
 
     /// <summary>Loader options that reproduce this preparation (no augmentation, no shuffling).</summary>
     public LoaderOptions EvalLoader(int batchSize) => new()

@@ -8,7 +8,6 @@
 // CPU backend with the same thread count, bit for bit — a test checks it).
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Standalone.Autograd;
 using Standalone.Autograd.Optim;
 using Standalone.Models.Data;
@@ -42,12 +41,6 @@ public sealed record TrainerState
     /// <summary>Dropout generator states by module name, as four hexadecimal words.</summary>
     public Dictionary<string, string[]> DropoutRng { get; init; } = new();
     public required TrainOptions Options { get; init; }
-
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 }
 
 public sealed record TrainSummary(bool Completed, int Epochs, EpochMetrics? Last, string CheckpointPath, string ModelPath);
@@ -112,16 +105,7 @@ public sealed class Trainer
             : throw new InvalidDataException($"checkpoint {checkpointPath} has no '{key}' metadata: it is not a Standalone training checkpoint");
         var spec = ModelSpec.FromJson(Get(Checkpoint.ModelKey), checkpointPath);
         var data = DataInfo.FromJson(Get(Checkpoint.DataKey), checkpointPath);
-        TrainerState state;
-        try
-        {
-            state = JsonSerializer.Deserialize<TrainerState>(Get(Checkpoint.TrainerKey), TrainerState.Json) ?? throw new JsonException("null");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"checkpoint {checkpointPath}: the trainer state is not valid ({e.Message})", e);
-        }
-        return (spec, data, state);
+        return (spec, data, MetadataJson.Read<TrainerState>(Get(Checkpoint.TrainerKey), checkpointPath, "trainer state"));
     }
 
     /// <summary>Continues from a checkpoint of this same run: weights, optimizer state and position.</summary>
@@ -234,10 +218,10 @@ public sealed class Trainer
             }
         _state = _state with { DropoutRng = rngs };
         Checkpoint.SaveModel(CheckpointPath, Model, Spec, Data,
-            new Dictionary<string, string> { [Checkpoint.TrainerKey] = JsonSerializer.Serialize(_state, TrainerState.Json) }, _optimizer);
+            new Dictionary<string, string> { [Checkpoint.TrainerKey] = MetadataJson.Write(_state) }, _optimizer);
     }
 
-    private static string MetricsJson(EpochMetrics m) => JsonSerializer.Serialize(m, TrainerState.Json);
+    private static string MetricsJson(EpochMetrics m) => MetadataJson.Write(m);
 
     private void AppendMetrics(EpochMetrics metrics) => File.AppendAllText(MetricsPath, MetricsJson(metrics) + "\n");
 

@@ -1,7 +1,6 @@
 // What a checkpoint needs to rebuild its network: the architecture name and the few choices that change its shape.
 // Stored as JSON in the safetensors "__metadata__" under "standalone.model", so eval and info need no model flag.
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Standalone.Models.IO;
 
 namespace Standalone.Models.Zoo;
 
@@ -18,29 +17,13 @@ public sealed record ModelSpec
     /// <summary>VGG: every conv width scaled by this and rounded (at least 1 channel).</summary>
     public double WidthMultiplier { get; init; } = 1.0;
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    public string ToJson() => MetadataJson.Write(this);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static ModelSpec FromJson(string json, string source)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<ModelSpec>(json, Json) ?? throw new FormatException("null");
-        }
-        catch (Exception e) when (e is JsonException or FormatException or NotSupportedException)
-        {
-            throw new FormatException($"{source}: the model description '{json}' is not valid ({e.Message})");
-        }
-    }
+    public static ModelSpec FromJson(string json, string source) => MetadataJson.Read<ModelSpec>(json, source, "model description");
 
     public override string ToString() => Architecture switch
     {
-        _ when Architecture.StartsWith("vgg", StringComparison.Ordinal) =>
+        _ when ModelZoo.IsVgg(Architecture) =>
             $"{Architecture}-bn ({Head} head{(WidthMultiplier == 1 ? "" : $", width ×{WidthMultiplier}")}, {InChannels} in, {NumClasses} classes)",
         _ when ModelZoo.IsCifarResNet(Architecture) => $"{Architecture} (shortcut {Shortcut}, {InChannels} in, {NumClasses} classes)",
         _ => $"{Architecture} ({InChannels} in, {NumClasses} classes)",

@@ -3,24 +3,13 @@
 // cifar-10-batches-bin is accepted, and truncated files, missing files and out-of-range labels are rejected with
 // messages naming the file and offset.
 using Standalone.Models.Data;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Data;
 
 [TestFixture]
-public sealed class CifarTests
+public sealed class CifarTests : ScratchDirectoryTest
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "standalone-cifar-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     /// <summary>A recognisable image for record number <paramref name="index"/>: byte p is (index·31 + p) mod 256.</summary>
     private static byte[] Pixels(int index) => Enumerable.Range(0, Cifar.ImageBytes).Select(p => (byte)(index * 31 + p)).ToArray();
 
@@ -44,10 +33,10 @@ public sealed class CifarTests
     [Test]
     public void Cifar10TrainAndTestRoundTripLabelsAndPixels()
     {
-        WriteCifar10(_directory);
+        WriteCifar10(Scratch);
 
-        var train = Cifar.Load(_directory, train: true, variant: 10);
-        var test = Cifar.Load(_directory, train: false, variant: 10);
+        var train = Cifar.Load(Scratch, train: true, variant: 10);
+        var test = Cifar.Load(Scratch, train: false, variant: 10);
 
         Assert.That((train.Channels, train.Height, train.Width), Is.EqualTo((3, 32, 32)));
         Assert.That(train.Labels, Is.EqualTo(Enumerable.Range(0, 10).ToArray()));
@@ -60,19 +49,19 @@ public sealed class CifarTests
     [Test]
     public void Cifar10IsFoundInsideItsArchiveFolder()
     {
-        WriteCifar10(Path.Combine(_directory, "cifar-10-batches-bin"));
-        Assert.That(Cifar.Load(_directory, train: false, variant: 10).Count, Is.EqualTo(3));
+        WriteCifar10(Path.Combine(Scratch, "cifar-10-batches-bin"));
+        Assert.That(Cifar.Load(Scratch, train: false, variant: 10).Count, Is.EqualTo(3));
     }
 
     [Test]
     public void Cifar100UsesTheFineLabelAndOptionalClassNames()
     {
-        string folder = Path.Combine(_directory, "cifar-100-binary");
+        string folder = Path.Combine(Scratch, "cifar-100-binary");
         // (coarse, fine) pairs whose coarse label would give different answers.
         WriteRecords(folder, "train.bin", [([19, 99], 0), ([0, 42], 1), ([5, 0], 2)]);
         WriteRecords(folder, "test.bin", [([3, 7], 3)]);
 
-        var train = Cifar.Load(_directory, train: true, variant: 100);
+        var train = Cifar.Load(Scratch, train: true, variant: 100);
         Assert.That(train.Labels, Is.EqualTo(new[] { 99, 42, 0 }));
         Assert.That(train.Image(1).ToArray(), Is.EqualTo(Pixels(1)));
         Assert.That(train.Classes, Has.Count.EqualTo(100));
@@ -87,10 +76,10 @@ public sealed class CifarTests
     [Test]
     public void TruncatedFileNamesTheFileTheLastWholeRecordAndTheRecordSize()
     {
-        string path = WriteRecords(_directory, "test_batch.bin", [([1], 0), ([2], 1)]);
+        string path = WriteRecords(Scratch, "test_batch.bin", [([1], 0), ([2], 1)]);
         File.AppendAllText(path, new string('x', 100));
 
-        var error = Assert.Throws<InvalidDataException>(() => Cifar.Load(_directory, train: false, variant: 10))!;
+        var error = Assert.Throws<InvalidDataException>(() => Cifar.Load(Scratch, train: false, variant: 10))!;
 
         // Two records of 1 + 3,072 bytes end at byte 6,146; 100 bytes follow.
         Assert.That(error.Message, Does.Contain(path));
@@ -102,25 +91,25 @@ public sealed class CifarTests
     [Test]
     public void MissingFilesAreListed()
     {
-        WriteRecords(_directory, "data_batch_1.bin", [([1], 0)]);
-        WriteRecords(_directory, "data_batch_2.bin", [([1], 0)]);
+        WriteRecords(Scratch, "data_batch_1.bin", [([1], 0)]);
+        WriteRecords(Scratch, "data_batch_2.bin", [([1], 0)]);
 
-        var error = Assert.Throws<FileNotFoundException>(() => Cifar.Load(_directory, train: true, variant: 10))!;
+        var error = Assert.Throws<FileNotFoundException>(() => Cifar.Load(Scratch, train: true, variant: 10))!;
 
         Assert.That(error.Message, Does.Contain("expected data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin"));
-        Assert.That(error.Message, Does.Contain($"missing from '{_directory}': data_batch_3.bin, data_batch_4.bin, data_batch_5.bin"));
+        Assert.That(error.Message, Does.Contain($"missing from '{Scratch}': data_batch_3.bin, data_batch_4.bin, data_batch_5.bin"));
     }
 
     [Test]
     public void LabelOutsideTheClassesIsRejectedAtItsOffset()
     {
-        string path = WriteRecords(_directory, "test.bin", [([0, 1], 0), ([0, 100], 1)]);
-        var error = Assert.Throws<InvalidDataException>(() => Cifar.Load(_directory, train: false, variant: 100))!;
+        string path = WriteRecords(Scratch, "test.bin", [([0, 1], 0), ([0, 100], 1)]);
+        var error = Assert.Throws<InvalidDataException>(() => Cifar.Load(Scratch, train: false, variant: 100))!;
         // The second record starts at 3,074; its fine label is its second byte.
         Assert.That(error.Message, Does.Contain(path).And.Contain("at byte 3075").And.Contain("label below 100, found 100"));
     }
 
     [Test]
     public void OnlyVariantsTenAndHundredExist() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => Cifar.Load(_directory, train: true, variant: 20));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Cifar.Load(Scratch, train: true, variant: 20));
 }

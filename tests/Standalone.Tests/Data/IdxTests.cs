@@ -3,24 +3,13 @@
 // expectation.
 using System.IO.Compression;
 using Standalone.Models.Data;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Data;
 
 [TestFixture]
-public sealed class IdxTests
+public sealed class IdxTests : ScratchDirectoryTest
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "standalone-idx-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     /// <summary>An IDX file of unsigned bytes: 00 00 08 ndims, big-endian sizes, data.</summary>
     private static byte[] IdxBytes(int[] dims, byte[] data)
     {
@@ -32,7 +21,7 @@ public sealed class IdxTests
 
     private string Write(string name, byte[] bytes, bool gzip = false)
     {
-        string path = Path.Combine(_directory, name);
+        string path = Path.Combine(Scratch, name);
         if (!gzip)
         {
             File.WriteAllBytes(path, bytes);
@@ -59,7 +48,7 @@ public sealed class IdxTests
         var pixels = Enumerable.Range(0, 3 * 2 * 2).Select(i => (byte)i).ToArray();
         Write("t10k-images-idx3-ubyte.gz", IdxBytes([3, 2, 2], pixels), gzip: true);
         Write("t10k-labels-idx1-ubyte", IdxBytes([3], [9, 0, 4]));
-        var set = Mnist.Load(_directory, train: false, Mnist.FashionClasses);
+        var set = Mnist.Load(Scratch, train: false, Mnist.FashionClasses);
         Assert.That((set.Count, set.Channels, set.Height, set.Width), Is.EqualTo((3, 1, 2, 2)));
         Assert.That(set.Labels, Is.EqualTo(new[] { 9, 0, 4 }));
         Assert.That(set.Image(2).ToArray(), Is.EqualTo(new byte[] { 8, 9, 10, 11 }));
@@ -102,7 +91,7 @@ public sealed class IdxTests
     {
         Write("train-images-idx3-ubyte", IdxBytes([2, 1, 1], [1, 2]));
         Write("train-labels-idx1-ubyte", IdxBytes([3], [1, 2, 3]));
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_directory, train: true, Mnist.DigitClasses))!;
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(Scratch, train: true, Mnist.DigitClasses))!;
         Assert.That(e.Message, Does.Contain("2 images but 3 labels"));
     }
 
@@ -111,14 +100,14 @@ public sealed class IdxTests
     {
         Write("train-images-idx3-ubyte", IdxBytes([2, 1, 1], [1, 2]));
         Write("train-labels-idx1-ubyte", IdxBytes([2], [1, 10]));
-        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(_directory, train: true, Mnist.DigitClasses))!;
+        var e = Assert.Throws<InvalidDataException>(() => Mnist.Load(Scratch, train: true, Mnist.DigitClasses))!;
         Assert.That(e.Message, Does.Contain("offset 9").And.Contain("label below 10, found 10"));
     }
 
     [Test]
     public void MissingFilesAreNamed()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => Mnist.Load(_directory, train: true, Mnist.DigitClasses))!;
+        var e = Assert.Throws<FileNotFoundException>(() => Mnist.Load(Scratch, train: true, Mnist.DigitClasses))!;
         Assert.That(e.Message, Does.Contain("train-images-idx3-ubyte.gz"));
     }
 

@@ -2,27 +2,16 @@
 // conversions (gray repeated to RGB, RGB to gray by BT.601 luma, alpha dropped, the default channel count), and
 // the errors for a size mismatch, an empty root, an empty class folder and an unsupported channel count.
 using Standalone.Models.Data;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Data;
 
 [TestFixture]
-public sealed class ImageFolderTests
+public sealed class ImageFolderTests : ScratchDirectoryTest
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "standalone-imagefolder-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     private void Write(string className, string fileName, PngImage image)
     {
-        string folder = Path.Combine(_directory, className);
+        string folder = Path.Combine(Scratch, className);
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(Path.Combine(folder, fileName), Png.Encode(image));
     }
@@ -39,9 +28,9 @@ public sealed class ImageFolderTests
         Write("b", "1.png", Gray(3));
         Write("a", "x.png", Gray(4));
         Write("B", "y.png", Gray(5));
-        File.WriteAllText(Path.Combine(_directory, "b", "notes.txt"), "not an image");
+        File.WriteAllText(Path.Combine(Scratch, "b", "notes.txt"), "not an image");
 
-        var set = ImageFolder.Load(_directory);
+        var set = ImageFolder.Load(Scratch);
 
         Assert.That(set.Classes, Is.EqualTo(new[] { "B", "a", "b" }));
         Assert.That(set.Labels, Is.EqualTo(new[] { 0, 1, 2, 2, 2 }));
@@ -55,7 +44,7 @@ public sealed class ImageFolderTests
         Write("colour", "rgba.png", new PngImage(2, 1, 4, [10, 20, 30, 40, 50, 60, 70, 80]));
         Write("gray", "graya.png", new PngImage(2, 1, 2, [90, 1, 100, 2]));
 
-        var set = ImageFolder.Load(_directory);
+        var set = ImageFolder.Load(Scratch);
 
         Assert.That(set.Channels, Is.EqualTo(3));
         // Planar: R of both pixels, then G, then B.
@@ -71,7 +60,7 @@ public sealed class ImageFolderTests
         Write("c", "rgb.png", new PngImage(4, 1, 3, [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]));
         Write("g", "gray.png", new PngImage(4, 1, 1, [7, 8, 9, 10]));
 
-        var set = ImageFolder.Load(_directory, channels: 1);
+        var set = ImageFolder.Load(Scratch, channels: 1);
 
         Assert.That(set.Channels, Is.EqualTo(1));
         Assert.That(set.Image(0).ToArray(), Is.EqualTo(new byte[] { 76, 150, 29, 255 }));
@@ -82,7 +71,7 @@ public sealed class ImageFolderTests
     public void GrayFolderExpandsToRgbWhenThreeChannelsAreRequested()
     {
         Write("g", "gray.png", Gray(42));
-        var set = ImageFolder.Load(_directory, channels: 3);
+        var set = ImageFolder.Load(Scratch, channels: 3);
         Assert.That(set.Image(0).ToArray(), Is.EqualTo(new byte[] { 42, 42, 42, 42, 42, 42 }));
     }
 
@@ -93,9 +82,9 @@ public sealed class ImageFolderTests
         Write("b", "ok.png", Gray(2));
         Write("b", "wide.png", new PngImage(3, 1, 1, [1, 2, 3]));
 
-        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(_directory))!;
+        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(Scratch))!;
 
-        Assert.That(error.Message, Does.Contain(Path.Combine(_directory, "b", "wide.png")));
+        Assert.That(error.Message, Does.Contain(Path.Combine(Scratch, "b", "wide.png")));
         Assert.That(error.Message, Does.Contain("is 3×1"));
         Assert.That(error.Message, Does.Contain("expected 2×1"));
     }
@@ -103,24 +92,24 @@ public sealed class ImageFolderTests
     [Test]
     public void RootWithoutClassFoldersIsRejected()
     {
-        File.WriteAllBytes(Path.Combine(_directory, "stray.png"), Png.Encode(Gray(1)));
-        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(_directory))!;
-        Assert.That(error.Message, Does.Contain(_directory).And.Contain("one sub-folder per class"));
+        File.WriteAllBytes(Path.Combine(Scratch, "stray.png"), Png.Encode(Gray(1)));
+        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(Scratch))!;
+        Assert.That(error.Message, Does.Contain(Scratch).And.Contain("one sub-folder per class"));
     }
 
     [Test]
     public void ClassFolderWithoutImagesIsRejected()
     {
         Write("a", "one.png", Gray(1));
-        Directory.CreateDirectory(Path.Combine(_directory, "empty"));
-        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(_directory))!;
-        Assert.That(error.Message, Does.Contain(Path.Combine(_directory, "empty")).And.Contain("holds no .png images"));
+        Directory.CreateDirectory(Path.Combine(Scratch, "empty"));
+        var error = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(Scratch))!;
+        Assert.That(error.Message, Does.Contain(Path.Combine(Scratch, "empty")).And.Contain("holds no .png images"));
     }
 
     [Test]
     public void MissingRootAndUnsupportedChannelCountAreRejected()
     {
-        Assert.Throws<DirectoryNotFoundException>(() => ImageFolder.Load(Path.Combine(_directory, "absent")));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ImageFolder.Load(_directory, channels: 2));
+        Assert.Throws<DirectoryNotFoundException>(() => ImageFolder.Load(Path.Combine(Scratch, "absent")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageFolder.Load(Scratch, channels: 2));
     }
 }

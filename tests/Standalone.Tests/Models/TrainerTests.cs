@@ -3,24 +3,13 @@
 using Standalone.Models.Data;
 using Standalone.Models.Training;
 using Standalone.Models.Zoo;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Models;
 
 [TestFixture]
-public sealed class TrainerTests
+public sealed class TrainerTests : ScratchDirectoryTest
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "standalone-trainer-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     // One synthetic set (its class patterns come from the seed) split into training and test images.
     private static readonly ImageDataset All = Synthetic.Create(256, 1, 8, 8, 4, seed: 1);
     private static readonly ImageDataset Train = All.Subset(Enumerable.Range(0, 192).ToArray());
@@ -38,7 +27,7 @@ public sealed class TrainerTests
         Epochs = 3, BatchSize = 32, LearningRate = 0.05, CropPadding = 1, HorizontalFlip = true, Seed = 5, EvalBatchSize = 64, WarmupEpochs = 0.5,
     };
 
-    private Trainer NewTrainer(string name) => new(Spec, Info(), Train, Test, Options, Path.Combine(_directory, name));
+    private Trainer NewTrainer(string name) => new(Spec, Info(), Train, Test, Options, Path.Combine(Scratch, name));
 
     /// <summary>Cancels once a given batch of a given epoch is done.</summary>
     private sealed class CancelAt(int epoch, int batch, CancellationTokenSource source) : ITrainingObserver
@@ -111,13 +100,13 @@ public sealed class TrainerTests
     [Test]
     public void BadOptionsAndFilesAreNamed()
     {
-        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { Optimizer = "lion" }, _directory),
+        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { Optimizer = "lion" }, Scratch),
             Throws.ArgumentException.With.Message.Contains("--optimizer must be one of sgd, nesterov, adamw"));
-        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { Schedule = "multistep" }, _directory),
+        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { Schedule = "multistep" }, Scratch),
             Throws.ArgumentException.With.Message.Contains("--milestones"));
-        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { BatchSize = 500 }, _directory),
+        Assert.That(() => new Trainer(Spec, Info(), Train, Test, Options with { BatchSize = 500 }, Scratch),
             Throws.ArgumentException.With.Message.Contains("fewer than one batch"));
-        string plain = Path.Combine(_directory, "plain.safetensors");
+        string plain = Path.Combine(Scratch, "plain.safetensors");
         Standalone.Models.IO.SafeTensors.Write(plain, ModelZoo.Create(Spec).StateDict());
         Assert.That(() => Checkpoint.LoadModel(plain), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("does not say which architecture"));
         Assert.That(() => Trainer.Inspect(plain), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("not a Standalone training checkpoint"));
