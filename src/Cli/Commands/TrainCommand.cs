@@ -34,7 +34,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { HelpName = "N", Description = "Seed of initialisation, shuffling and augmentation.", DefaultValueFactory = _ => d.Seed };
         var crop = new Option<int>("--crop-padding") { HelpName = "P", Description = "Random crop after zero-padding P pixels (0: off).", DefaultValueFactory = _ => d.CropPadding };
         var noFlip = new Option<bool>("--no-flip") { Description = "Turn off random horizontal flips." };
-        var padTo = new Option<int>("--pad-to") { HelpName = "S", Description = "Centre smaller images on an S×S canvas (default: 32 for VGG, else none).", DefaultValueFactory = _ => -1 };
+        var padTo = new Option<int?>("--pad-to") { HelpName = "S", Description = "Centre smaller images on an S×S canvas (default: 32 for a VGG with the CIFAR head, else none)." };
         var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Output directory (default runs/<timestamp>/): checkpoint.safetensors, model.safetensors, metrics.jsonl." };
         var resume = new Option<string?>("--resume") { HelpName = "DIR|FILE", Description = "Continue an interrupted run from its directory or checkpoint (its own options are used)." };
 
@@ -71,8 +71,7 @@ internal static class TrainCommand
                     Head = parse.GetValue(head)!,
                     WidthMultiplier = parse.GetValue(width),
                 };
-                int pad = parse.GetValue(padTo);
-                if (pad < 0) pad = arch.StartsWith("vgg", StringComparison.Ordinal) && spec.Head == "cifar" ? 32 : 0;
+                int pad = parse.GetValue(padTo) ?? (ModelZoo.IsVgg(arch) && spec.Head == "cifar" ? 32 : 0);
                 var options = new TrainOptions
                 {
                     Epochs = parse.GetValue(epochs),

@@ -35,8 +35,6 @@ public sealed class HostBatch(int capacity, int imageSize)
     public float[] Images { get; } = new float[capacity * imageSize];
     public long[] Labels { get; } = new long[capacity];
     public int Count { get; internal set; }
-    /// <summary>Position of the batch in its epoch.</summary>
-    public int Index { get; internal set; }
 }
 
 public sealed class DataLoader
@@ -136,7 +134,6 @@ public sealed class DataLoader
     {
         int first = index * Options.BatchSize, count = Math.Min(Options.BatchSize, order.Length - first);
         batch.Count = count;
-        batch.Index = index;
         for (int k = 0; k < count; k++)
         {
             int position = first + k, image = order[position];
