@@ -19,6 +19,21 @@ public abstract class Node
 
     internal Variable? Input(int i) => _inputs[i];
 
+    /// <summary>The variables this node consumed, in the op's argument order (absent optional inputs omitted).</summary>
+    public IReadOnlyList<Variable> Inputs
+    {
+        get
+        {
+            var inputs = new List<Variable>(InputCount);
+            for (int i = 0; i < InputCount; i++)
+                if (_inputs[i] is { } v) inputs.Add(v);
+            return inputs;
+        }
+    }
+
+    /// <summary>What this node computed (for tools that walk a recorded forward pass: pruning's graph, LRP).</summary>
+    public abstract TapeOp Op { get; }
+
     /// <summary>Wraps the forward result in a variable and records this node as its creator when any input needs a gradient.</summary>
     protected Variable Record(Tensor output, Variable a, Variable? b = null, Variable? c = null)
     {
@@ -45,7 +60,8 @@ public abstract class Node
     /// <summary>Frees the tensors saved for backward.</summary>
     protected virtual void ReleaseSaved() { }
 
-    internal void Release()
+    /// <summary>Frees the saved tensors (backward does this; a tape walked but never differentiated should too).</summary>
+    public void Release()
     {
         if (_released) return;
         _released = true;
@@ -54,7 +70,7 @@ public abstract class Node
 
     internal bool IsReleased => _released;
 
-    public override string ToString() => GetType().Name.Replace("Node", "");
+    public override string ToString() => Op.Name;
 }
 
 /// <summary>Receives input gradients from a node's backward.</summary>

@@ -65,6 +65,24 @@ public sealed class Variable
     /// </summary>
     public void Backward(Tensor? seed = null) => Engine.Backward(this, seed);
 
+    /// <summary>
+    /// Swaps in a new value of the same dtype, disposing the old one; the identity of the variable (and so the
+    /// optimizer state keyed on it) is kept. Pruning uses this to cut a parameter to fewer channels. The gradient
+    /// must be replaced by the caller too when its shape no longer fits (it is dropped here if it does not).
+    /// </summary>
+    public void ReplaceData(Tensor data)
+    {
+        if (data.DType != Data.DType) throw new ArgumentException($"replace data of {Name ?? "variable"}: dtype {data.DType} must stay {Data.DType}");
+        if (ReferenceEquals(data, Data)) return;
+        Data.Dispose();
+        Data = data;
+        if (Grad != null && Grad.Shape != data.Shape)
+        {
+            Grad.Dispose();
+            Grad = null;
+        }
+    }
+
     /// <summary>Drops the accumulated gradient.</summary>
     public void ZeroGrad()
     {

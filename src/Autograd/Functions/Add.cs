@@ -11,6 +11,8 @@ public static partial class F
 
     private sealed class AddNode(bool negateB) : Node
     {
+        public override TapeOp Op => new BroadcastOp(negateB ? "sub" : "add");
+
         public Variable Run(Variable a, Variable b) => Record(negateB ? a.Data.Sub(b.Data) : a.Data.Add(b.Data), a, b);
 
         protected internal override void Backward(Tensor dOut, GradSink sink)

@@ -17,9 +17,12 @@ public static partial class F
 
     private sealed class BatchNormNode : Node
     {
+        public override TapeOp Op => new BatchNormOp(_training, _eps);
+
         private Tensor? _x, _mean, _rstd, _gamma;
         private long _count;
         private bool _training;
+        private double _eps;
 
         public Variable Run(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
         {
@@ -59,6 +62,7 @@ public static partial class F
             _x = x.Data.Share();
             _gamma = weight.Data.Share();
             _training = training;
+            _eps = eps;
             return Record(y, x, weight, bias);
         }
 

@@ -13,6 +13,8 @@ public static partial class F
 
     private sealed class Conv2dNode(Conv2dParams p) : Node
     {
+        public override TapeOp Op => new Conv2dOp(p);
+
         private Tensor? _x, _w;
 
         public Variable Run(Variable x, Variable weight, Variable? bias)

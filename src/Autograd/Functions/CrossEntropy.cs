@@ -12,6 +12,8 @@ public static partial class F
 
     private sealed class CrossEntropyNode(double smoothing, Reduction reduction) : Node
     {
+        public override TapeOp Op => new OtherOp("cross_entropy");
+
         private Tensor? _logp, _labels;
 
         public Variable Run(Variable logits, Tensor labels)

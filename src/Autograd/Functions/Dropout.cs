@@ -13,6 +13,8 @@ public static partial class F
 
     private sealed class DropoutNode : Node
     {
+        public override TapeOp Op => new ElementwiseOp("dropout");
+
         private Tensor? _mask;
 
         public Variable Run(Variable x, double p, Rng rng)

@@ -8,6 +8,8 @@ public static partial class F
 
     private sealed class GlobalAvgPoolNode : Node
     {
+        public override TapeOp Op => new GlobalAvgPoolOp();
+
         private Shape _inputShape;
 
         public Variable Run(Variable x)

@@ -8,6 +8,8 @@ public static partial class F
 
     private sealed class LinearNode : Node
     {
+        public override TapeOp Op => new LinearOp();
+
         private Tensor? _x, _w;
 
         public Variable Run(Variable x, Variable weight, Variable? bias)

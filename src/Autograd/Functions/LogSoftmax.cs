@@ -20,6 +20,8 @@ public static partial class F
 
     private sealed class LogSoftmaxNode : Node
     {
+        public override TapeOp Op => new OtherOp("log_softmax");
+
         private Tensor? _y;
 
         public Variable Run(Variable x)

@@ -7,6 +7,8 @@ public static partial class F
 
     private sealed class MatMulNode : Node
     {
+        public override TapeOp Op => new OtherOp("matmul");
+
         private Tensor? _a, _b;
 
         public Variable Run(Variable a, Variable b)

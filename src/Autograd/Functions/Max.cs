@@ -10,6 +10,8 @@ public static partial class F
 
     private sealed class MaxNode : Node
     {
+        public override TapeOp Op => new OtherOp("max");
+
         private Tensor? _x, _maxKept;
         private int[]? _axes;
 

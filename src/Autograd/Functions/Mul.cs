@@ -7,6 +7,8 @@ public static partial class F
 
     private sealed class MulNode : Node
     {
+        public override TapeOp Op => new BroadcastOp("mul");
+
         private Tensor? _a, _b;
 
         public Variable Run(Variable a, Variable b)

@@ -7,11 +7,15 @@ public static partial class F
 
     private sealed class PadNode((int Before, int After)[] padding) : Node
     {
+        public override TapeOp Op => new PadOp(padding, _value);
+
         private Shape _inputShape;
+        private double _value;
 
         public Variable Run(Variable x, double value)
         {
             _inputShape = x.Shape;
+            _value = value;
             return Record(x.Data.Pad(padding, value), x);
         }
 

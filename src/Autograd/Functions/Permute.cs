@@ -15,11 +15,15 @@ public static partial class F
 
     private sealed class PermuteNode : Node
     {
+        public override TapeOp Op => new PermuteOp(_order);
+
         private int[] _inverse = [];
+        private int[] _order = [];
 
         public Variable Run(Variable x, int[] order)
         {
             var y = x.Data.Permute(order);
+            _order = order.Select(x.Shape.Normalize).ToArray();
             _inverse = new int[order.Length];
             for (int i = 0; i < order.Length; i++) _inverse[x.Shape.Normalize(order[i])] = i;
             return Record(y, x);

@@ -15,6 +15,8 @@ public static partial class F
 
     private sealed class PointwiseNode(Standalone.Backends.UnaryOp op) : Node
     {
+        public override TapeOp Op => new ElementwiseOp(op.ToString().ToLowerInvariant());
+
         private Tensor? _x, _y;
 
         public Variable Run(Variable x)

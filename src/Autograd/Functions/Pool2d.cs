@@ -20,6 +20,8 @@ public static partial class F
 
     private sealed class PoolNode(PoolKind kind, Pool2dParams p) : Node
     {
+        public override TapeOp Op => new Pool2dOp(kind, p);
+
         private Tensor? _indices;
         private Shape _inputShape;
 

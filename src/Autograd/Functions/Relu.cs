@@ -9,6 +9,8 @@ public static partial class F
 
     private sealed class ReluNode : Node
     {
+        public override TapeOp Op => new ElementwiseOp("relu");
+
         private Tensor? _y;
 
         public Variable Run(Variable x)

@@ -10,6 +10,8 @@ public static partial class F
 
     private sealed class ReshapeNode(Shape inputShape) : Node
     {
+        public override TapeOp Op => new ReshapeOp(inputShape, Output.Shape);
+
         public Variable Run(Variable x, Tensor y) => Record(y, x);
 
         protected internal override void Backward(Tensor dOut, GradSink sink) => sink.Add(0, dOut.Reshape(inputShape));

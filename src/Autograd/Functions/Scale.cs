@@ -7,6 +7,8 @@ public static partial class F
 
     private sealed class ScaleNode(double scale) : Node
     {
+        public override TapeOp Op => new ElementwiseOp("scale", scale);
+
         public Variable Run(Variable x, double shift) => Record(x.Data.Affine(scale, shift), x);
 
         protected internal override void Backward(Tensor dOut, GradSink sink) => sink.Add(0, dOut.Affine(scale, 0));

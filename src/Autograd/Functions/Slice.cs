@@ -8,6 +8,8 @@ public static partial class F
 
     private sealed class SliceNode(int axis, int start, int length, int step) : Node
     {
+        public override TapeOp Op => new SliceOp(axis, start, length, step);
+
         private Shape _inputShape;
 
         public Variable Run(Variable x)

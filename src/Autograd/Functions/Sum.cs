@@ -8,6 +8,8 @@ public static partial class F
 
     private sealed class SumNode : Node
     {
+        public override TapeOp Op => new OtherOp(_scale == 1 ? "sum" : "mean");
+
         private Shape _inputShape;
         private Shape _keptShape;
         private double _scale = 1;

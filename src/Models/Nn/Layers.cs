@@ -17,16 +17,15 @@ public sealed class Conv2d : Module, IRecordsShapes
 {
     public Conv2d(int inChannels, int outChannels, int kernel, Rng rng, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true)
     {
-        InChannels = inChannels;
-        OutChannels = outChannels;
         Kernel = kernel;
         Geometry = new Conv2dParams(stride, stride, padding, padding, dilation, dilation, groups);
         Weight = RegisterParameter("weight", Init.KaimingNormal(new Shape(outChannels, inChannels / groups, kernel, kernel), rng));
         if (bias) Bias = RegisterParameter("bias", Init.UniformFanIn(new Shape(outChannels), (long)inChannels / groups * kernel * kernel, rng));
     }
 
-    public int InChannels { get; }
-    public int OutChannels { get; }
+    // Widths are read off the weight, so a layer cut by pruning (Variable.ReplaceData) describes itself correctly.
+    public int InChannels => Weight.Shape[1] * Geometry.Groups;
+    public int OutChannels => Weight.Shape[0];
     public int Kernel { get; }
     public Conv2dParams Geometry { get; }
     public Variable Weight { get; }
@@ -49,23 +48,23 @@ public sealed class BatchNorm2d : Module
 
     public BatchNorm2d(int channels, double momentum = 0.1, double eps = 1e-5)
     {
-        Channels = channels;
         Momentum = momentum;
         Eps = eps;
         Weight = RegisterParameter("weight", Tensor.Ones(new Shape(channels)));
         Bias = RegisterParameter("bias", Tensor.Zeros(new Shape(channels)));
-        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(new Shape(channels)));
-        RunningVar = RegisterBuffer("running_var", Tensor.Ones(new Shape(channels)));
+        RegisterBuffer("running_mean", Tensor.Zeros(new Shape(channels)));
+        RegisterBuffer("running_var", Tensor.Ones(new Shape(channels)));
         NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(new Shape(), DType.Int64));
     }
 
-    public int Channels { get; }
+    public int Channels => Weight.Shape[0];
     public double Momentum { get; }
     public double Eps { get; }
     public Variable Weight { get; }
     public Variable Bias { get; }
-    public Tensor RunningMean { get; }
-    public Tensor RunningVar { get; }
+    // Looked up each time: pruning replaces the statistics (Module.ReplaceBuffer) when it cuts channels.
+    public Tensor RunningMean => Buffer("running_mean");
+    public Tensor RunningVar => Buffer("running_var");
     public Tensor NumBatchesTracked { get; }
 
     // The count lives on the host too so that training never waits on the device to read it back.
@@ -82,14 +81,12 @@ public sealed class Linear : Module, IRecordsShapes
 {
     public Linear(int inFeatures, int outFeatures, Rng rng, bool bias = true)
     {
-        InFeatures = inFeatures;
-        OutFeatures = outFeatures;
         Weight = RegisterParameter("weight", Init.UniformFanIn(new Shape(outFeatures, inFeatures), inFeatures, rng));
         if (bias) Bias = RegisterParameter("bias", Init.UniformFanIn(new Shape(outFeatures), inFeatures, rng));
     }
 
-    public int InFeatures { get; }
-    public int OutFeatures { get; }
+    public int InFeatures => Weight.Shape[1];
+    public int OutFeatures => Weight.Shape[0];
     public Variable Weight { get; }
     public Variable? Bias { get; }
     public Shape? LastInputShape { get; private set; }

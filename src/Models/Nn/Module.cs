@@ -38,6 +38,30 @@ public abstract class Module
         return value;
     }
 
+    /// <summary>The buffer registered under name (on this module, not its children).</summary>
+    protected Tensor Buffer(string name)
+    {
+        foreach (var (n, b) in _buffers)
+            if (n == name) return b;
+        throw new KeyNotFoundException($"{GetType().Name} has no buffer '{name}'");
+    }
+
+    /// <summary>
+    /// Swaps the value of one of this module's own buffers (same dtype and rank), disposing the old tensor. Pruning
+    /// uses it to cut batch-norm statistics to the kept channels.
+    /// </summary>
+    public void ReplaceBuffer(string name, Tensor value)
+    {
+        int i = _buffers.FindIndex(b => b.Name == name);
+        if (i < 0) throw new KeyNotFoundException($"{GetType().Name} has no buffer '{name}'");
+        var old = _buffers[i].Buffer;
+        if (old.DType != value.DType || old.Rank != value.Rank)
+            throw new ArgumentException($"{GetType().Name}.{name}: a replacement must keep dtype {old.DType} and rank {old.Rank}, got {value.DType} {value.Shape}");
+        if (ReferenceEquals(old, value)) return;
+        _buffers[i] = (name, value);
+        old.Dispose();
+    }
+
     private void CheckName(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Contains('.')) throw new ArgumentException($"module member name '{name}' must be non-empty and contain no '.'");

@@ -59,9 +59,11 @@ public static class Checkpoint
                 "it was not written by Standalone; name the architecture (--arch)");
         DataInfo? data = file.Metadata.TryGetValue(DataKey, out string? dataJson) ? DataInfo.FromJson(dataJson, path) : null;
         var model = ModelZoo.Create(spec);
+        var state = weights.ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal);
+        if (spec.Pruned) PrunedShape.Fit(model, state, spec, path);
         try
         {
-            model.LoadStateDict(weights.ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal), strict: true);
+            model.LoadStateDict(state, strict: true);
         }
         catch (ArgumentException e)
         {

@@ -16,6 +16,13 @@ public sealed record ModelSpec
     public string Head { get; init; } = "cifar";
     /// <summary>VGG: every conv width scaled by this and rounded (at least 1 channel).</summary>
     public double WidthMultiplier { get; init; } = 1.0;
+    /// <summary>
+    /// A network cut by structured pruning: the architecture gives the layers, the weights give their widths
+    /// (<see cref="PrunedShape.Fit"/> resizes the freshly built layers to the file's tensors before loading).
+    /// </summary>
+    public bool Pruned { get; init; }
+    /// <summary>Pruned shortcut-A networks: the zero channels [before, after] each zero-pad shortcut adds, by module name.</summary>
+    public Dictionary<string, int[]>? ShortcutPadding { get; init; }
 
     public string ToJson() => MetadataJson.Write(this);
 
@@ -24,8 +31,10 @@ public sealed record ModelSpec
     public override string ToString() => Architecture switch
     {
         _ when ModelZoo.IsVgg(Architecture) =>
-            $"{Architecture}-bn ({Head} head{(WidthMultiplier == 1 ? "" : $", width ×{WidthMultiplier}")}, {InChannels} in, {NumClasses} classes)",
-        _ when ModelZoo.IsCifarResNet(Architecture) => $"{Architecture} (shortcut {Shortcut}, {InChannels} in, {NumClasses} classes)",
-        _ => $"{Architecture} ({InChannels} in, {NumClasses} classes)",
+            $"{PrunedPrefix}{Architecture}-bn ({Head} head{(WidthMultiplier == 1 ? "" : $", width ×{WidthMultiplier}")}, {InChannels} in, {NumClasses} classes)",
+        _ when ModelZoo.IsCifarResNet(Architecture) => $"{PrunedPrefix}{Architecture} (shortcut {Shortcut}, {InChannels} in, {NumClasses} classes)",
+        _ => $"{PrunedPrefix}{Architecture} ({InChannels} in, {NumClasses} classes)",
     };
+
+    private string PrunedPrefix => Pruned ? "pruned " : "";
 }

@@ -33,8 +33,15 @@ public sealed class ZeroPadShortcut : Module
     }
 
     public int Stride { get; }
-    public int PadBefore { get; }
-    public int PadAfter { get; }
+    public int PadBefore { get; private set; }
+    public int PadAfter { get; private set; }
+
+    /// <summary>Sets the zero channels added in front and behind (pruning keeps only some of them).</summary>
+    public void SetPadding(int before, int after)
+    {
+        if (before < 0 || after < 0) throw new ArgumentException($"zero-pad shortcut: padding must be ≥ 0, got ({before}, {after})");
+        (PadBefore, PadAfter) = (before, after);
+    }
 
     public override Variable Forward(Variable x)
     {
