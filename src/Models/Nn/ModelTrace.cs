@@ -10,6 +10,7 @@ public sealed class ModelTrace : IDisposable
 {
     private readonly Dictionary<Variable, List<Node>> _consumers = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Variable, (Module Module, string Name)> _owners = new(ReferenceEqualityComparer.Instance);
+    [ThreadStatic] private static List<(Module, Variable)>? _reported;
 
     private ModelTrace(Module model, Variable input, Variable output, List<Node> nodes)
     {
@@ -47,16 +48,35 @@ public sealed class ModelTrace : IDisposable
         try
         {
             var x = Variable.Constant(input);
-            var y = model.Forward(x);
+            var reported = _reported = new List<(Module, Variable)>();
+            Variable y;
+            try
+            {
+                y = model.Forward(x);
+            }
+            finally
+            {
+                _reported = null;
+            }
             if (y.Creator == null)
                 throw new InvalidOperationException("model trace: the output was not recorded on the tape (does the model have parameters that require gradients?)");
-            return new ModelTrace(model, x, y, TopologicalOrder(y.Creator));
+            var trace = new ModelTrace(model, x, y, TopologicalOrder(y.Creator));
+            foreach (var (module, output) in reported) trace._moduleOutputs[module] = output;
+            return trace;
         }
         finally
         {
             model.Train(wasTraining);
         }
     }
+
+    /// <summary>Called by Module.Report while a trace is being recorded on this thread (otherwise a no-op).</summary>
+    internal static void Note(Module module, Variable output) => _reported?.Add((module, output));
+
+    private readonly Dictionary<Module, Variable> _moduleOutputs = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The output of a module that reported it during the recorded pass (see Module.Report), or null.</summary>
+    public Variable? OutputOf(Module module) => _moduleOutputs.TryGetValue(module, out var v) ? v : null;
 
     /// <summary>The nodes that take <paramref name="v"/> as an input.</summary>
     public IReadOnlyList<Node> Consumers(Variable v) => _consumers.TryGetValue(v, out var list) ? list : [];

@@ -16,6 +16,16 @@ public abstract class Module
 
     public Variable this[Variable x] => Forward(x);
 
+    /// <summary>
+    /// Hands a result of a parameter-free module to a <see cref="ModelTrace"/> being recorded, which otherwise sees
+    /// only ops and parameters (pruning must find, e.g., the zero-pad shortcut whose padding it cuts).
+    /// </summary>
+    protected Variable Report(Variable output)
+    {
+        ModelTrace.Note(this, output);
+        return output;
+    }
+
     protected T Register<T>(string name, T child) where T : Module
     {
         CheckName(name);

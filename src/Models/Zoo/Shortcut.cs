@@ -53,6 +53,6 @@ public sealed class ZeroPadShortcut : Module
             y = F.Slice(y, 2, 0, (x.Shape[2] + Stride - 1) / Stride, Stride);
             y = F.Slice(y, 3, 0, (x.Shape[3] + Stride - 1) / Stride, Stride);
         }
-        return F.Pad(y, [(PadBefore, PadAfter), (0, 0), (0, 0)]);
+        return Report(F.Pad(y, [(PadBefore, PadAfter), (0, 0), (0, 0)]));
     }
 }
