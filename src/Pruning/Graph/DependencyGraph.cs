@@ -13,10 +13,13 @@ using Standalone.Models.Zoo;
 namespace Standalone.Pruning.Graph;
 
 /// <summary>A Conv2d or Linear as pruning sees it: which group each input and output channel belongs to (−1: none).</summary>
-public sealed record LayerSite(Module Layer, string Name, int[] InputGroups, int[] OutputGroups, long Positions, long KernelArea, bool HasBias)
+public sealed record LayerSite(Module Layer, string Name, int[] InputGroups, int[] OutputGroups, long Positions, long KernelArea, int ConvGroups, bool HasBias)
 {
-    /// <summary>Multiply-accumulates per image when the listed channel counts are alive (Cout·Cin·k²·positions).</summary>
-    public long Macs(int outputs, int inputs) => (long)outputs * inputs * KernelArea * Positions;
+    /// <summary>Multiply-accumulates per image with this many live channels: Cout·(Cin/groups)·k²·output positions.</summary>
+    public long Macs(int outputs, int inputs) => (long)outputs * (inputs / ConvGroups) * KernelArea * Positions;
+
+    /// <summary>Weights (and bias) with this many live channels.</summary>
+    public long Parameters(int outputs, int inputs) => (long)outputs * (inputs / ConvGroups) * KernelArea + (HasBias ? outputs : 0);
 }
 
 /// <summary>A BatchNorm2d and the group of each of its channels.</summary>
@@ -77,7 +80,7 @@ public sealed class DependencyGraph
         private readonly UnionFind _slots = new();
         private readonly Dictionary<Variable, int> _first = new(ReferenceEqualityComparer.Instance);
         private readonly HashSet<int> _fixed = new();
-        private readonly List<(Module Layer, Variable In, Variable Out, long Positions, long KernelArea, bool Bias)> _layers = new();
+        private readonly List<(Module Layer, Variable In, Variable Out, long Positions, long KernelArea, int ConvGroups, bool Bias)> _layers = new();
         private readonly List<(BatchNorm2d Norm, Variable X)> _norms = new();
         private readonly List<(ZeroPadShortcut Shortcut, Variable In, Variable Out)> _shortcuts = new();
         private readonly Dictionary<Variable, Module> _reported = Reported(trace);
@@ -117,11 +120,11 @@ public sealed class DependencyGraph
             switch (node.Op)
             {
                 case Conv2dOp conv when trace.Owner(inputs[1])?.Module is Conv2d layer && activations.Count == 1:
-                    AddLayer(layer, activations[0], y, (long)y.Shape[2] * y.Shape[3], (long)layer.Kernel * layer.Kernel, inputs.Count > 2, ignored);
+                    AddLayer(layer, activations[0], y, (long)y.Shape[2] * y.Shape[3], (long)layer.Kernel * layer.Kernel, conv.Geometry.Groups, inputs.Count > 2, ignored);
                     if (conv.Geometry.Groups != 1) { FixAll(activations[0]); FixAll(y); }
                     break;
                 case LinearOp when trace.Owner(inputs[1])?.Module is Linear layer && activations.Count == 1 && y.Shape.Rank == 2:
-                    AddLayer(layer, activations[0], y, 1, 1, inputs.Count > 2, ignored);
+                    AddLayer(layer, activations[0], y, 1, 1, 1, inputs.Count > 2, ignored);
                     break;
                 case BatchNormOp when trace.Owner(inputs[1])?.Module is BatchNorm2d norm && activations.Count == 1:
                     _norms.Add((norm, activations[0]));
@@ -152,9 +155,9 @@ public sealed class DependencyGraph
             }
         }
 
-        private void AddLayer(Module layer, Variable x, Variable y, long positions, long kernelArea, bool bias, HashSet<Module> ignored)
+        private void AddLayer(Module layer, Variable x, Variable y, long positions, long kernelArea, int convGroups, bool bias, HashSet<Module> ignored)
         {
-            _layers.Add((layer, x, y, positions, kernelArea, bias));
+            _layers.Add((layer, x, y, positions, kernelArea, convGroups, bias));
             Slot(x, 0);
             Slot(y, 0);
             if (ignored.Contains(layer)) FixAll(y);
@@ -191,7 +194,7 @@ public sealed class DependencyGraph
                 return groupOfRoot.TryGetValue(root, out int g) ? g : -1;
             }
             // Groups are numbered in network order of their first producing channel.
-            foreach (var (_, _, y, _, _, _) in _layers)
+            foreach (var (_, _, y, _, _, _, _) in _layers)
                 for (int c = 0; c < Width(y); c++)
                 {
                     int root = _slots.Find(Slot(y, c));
@@ -202,13 +205,13 @@ public sealed class DependencyGraph
             var consumers = Enumerable.Range(0, count).Select(_ => new List<ChannelRef>()).ToArray();
             var normRefs = Enumerable.Range(0, count).Select(_ => new List<ChannelRef>()).ToArray();
             var layers = new List<LayerSite>();
-            foreach (var (layer, x, y, positions, kernelArea, bias) in _layers)
+            foreach (var (layer, x, y, positions, kernelArea, convGroups, bias) in _layers)
             {
                 var inGroups = Enumerable.Range(0, Width(x)).Select(c => GroupOf(x, c)).ToArray();
                 var outGroups = Enumerable.Range(0, Width(y)).Select(c => GroupOf(y, c)).ToArray();
                 for (int c = 0; c < inGroups.Length; c++) if (inGroups[c] >= 0) consumers[inGroups[c]].Add(new ChannelRef(layer, c));
                 for (int c = 0; c < outGroups.Length; c++) if (outGroups[c] >= 0) producers[outGroups[c]].Add(new ChannelRef(layer, c));
-                layers.Add(new LayerSite(layer, names[layer], inGroups, outGroups, positions, kernelArea, bias));
+                layers.Add(new LayerSite(layer, names[layer], inGroups, outGroups, positions, kernelArea, convGroups, bias));
             }
             var norms = new List<NormSite>();
             foreach (var (norm, x) in _norms)
