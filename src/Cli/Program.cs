@@ -14,6 +14,7 @@ public static class Program
         InfoCommand.Create(),
         BenchCommand.Create(),
         DevicesCommand.Create(),
+        PruneCommand.Create(),
     };
 
     public static int Main(string[] args)

@@ -22,8 +22,8 @@ public sealed record LayerSite(Module Layer, string Name, int[] InputGroups, int
     public long Parameters(int outputs, int inputs) => (long)outputs * (inputs / ConvGroups) * KernelArea + (HasBias ? outputs : 0);
 }
 
-/// <summary>A BatchNorm2d and the group of each of its channels.</summary>
-public sealed record NormSite(BatchNorm2d Norm, string Name, int[] Groups);
+/// <summary>A BatchNorm2d, the group of each of its channels, and the Conv2d it directly normalises (if any).</summary>
+public sealed record NormSite(BatchNorm2d Norm, string Name, int[] Groups, Module? Producer);
 
 /// <summary>A zero-pad shortcut (option A): the groups of its input channels and of the channels it outputs.</summary>
 public sealed record ShortcutSite(ZeroPadShortcut Shortcut, string Name, int[] InputGroups, int[] OutputGroups);
@@ -51,6 +51,9 @@ public sealed class DependencyGraph
     public IReadOnlyList<ShortcutSite> Shortcuts { get; }
     /// <summary>The batch-1 input the graph was traced at ([1, C, H, W]); costs are per image at this size.</summary>
     public Shape InputShape { get; }
+
+    /// <summary>The batch norm applied directly to a layer's output, or null.</summary>
+    public NormSite? NormAfter(Module layer) => Norms.FirstOrDefault(n => ReferenceEquals(n.Producer, layer));
 
     public LayerSite Site(Module layer) => Layers.FirstOrDefault(l => ReferenceEquals(l.Layer, layer))
         ?? throw new ArgumentException($"dependency graph: {layer.GetType().Name} is not a Conv2d/Linear of this model");
@@ -82,6 +85,7 @@ public sealed class DependencyGraph
         private readonly HashSet<int> _fixed = new();
         private readonly List<(Module Layer, Variable In, Variable Out, long Positions, long KernelArea, int ConvGroups, bool Bias)> _layers = new();
         private readonly List<(BatchNorm2d Norm, Variable X)> _norms = new();
+        private readonly Dictionary<Variable, Module> _producerOf = new(ReferenceEqualityComparer.Instance);
         private readonly List<(ZeroPadShortcut Shortcut, Variable In, Variable Out)> _shortcuts = new();
         private readonly Dictionary<Variable, Module> _reported = Reported(trace);
 
@@ -158,6 +162,7 @@ public sealed class DependencyGraph
         private void AddLayer(Module layer, Variable x, Variable y, long positions, long kernelArea, int convGroups, bool bias, HashSet<Module> ignored)
         {
             _layers.Add((layer, x, y, positions, kernelArea, convGroups, bias));
+            _producerOf[y] = layer;
             Slot(x, 0);
             Slot(y, 0);
             if (ignored.Contains(layer)) FixAll(y);
@@ -218,7 +223,7 @@ public sealed class DependencyGraph
             {
                 var channelGroups = Enumerable.Range(0, Width(x)).Select(c => GroupOf(x, c)).ToArray();
                 for (int c = 0; c < channelGroups.Length; c++) if (channelGroups[c] >= 0) normRefs[channelGroups[c]].Add(new ChannelRef(norm, c));
-                norms.Add(new NormSite(norm, names[norm], channelGroups));
+                norms.Add(new NormSite(norm, names[norm], channelGroups, _producerOf.GetValueOrDefault(x)));
             }
             var shortcuts = _shortcuts.Select(s => new ShortcutSite(s.Shortcut, names[s.Shortcut],
                 Enumerable.Range(0, Width(s.In)).Select(c => GroupOf(s.In, c)).ToArray(),

@@ -1,0 +1,177 @@
+// `standalone prune`: structured pruning of a trained model file by one criterion and schedule (ALGORITHMS.md).
+// With no flags it prunes the shipped ResNet-20 Fashion-MNIST model with SInGE, entwined, to half its MACs. Writes
+// the compacted model, report.json and report.md into --out (default runs/prune-<timestamp>/) and prints a table.
+using System.CommandLine;
+using System.Globalization;
+using Standalone.Pruning;
+using Standalone.Pruning.Criteria;
+using Standalone.Pruning.Reports;
+using Standalone.Pruning.Schedules;
+
+namespace Standalone.Cli.Commands;
+
+internal static class PruneCommand
+{
+    public static Command Create()
+    {
+        var defaults = new PruneOptions();
+        var model = new Option<string>("--model") { HelpName = "FILE", Description = "Trained model file written by Standalone.", DefaultValueFactory = _ => EvalCommand.DefaultModel };
+        var data = CommonOptions.DataDirectory();
+        var criterion = new Option<string>("--criterion") { HelpName = "NAME", Description = $"Importance criterion: {string.Join(", ", PruneOptions.Criteria)}.", DefaultValueFactory = _ => defaults.Criterion };
+        var schedule = new Option<string?>("--schedule") { HelpName = "NAME", Description = "one-shot, iterative or entwined (default: entwined for singe, one-shot otherwise)." };
+        var targetMacs = new Option<double?>("--target-macs") { HelpName = "F", Description = "Fraction of the MACs to remove (default 0.5 when no target is given)." };
+        var targetParams = new Option<double?>("--target-params") { HelpName = "F", Description = "Fraction of the parameters to remove." };
+        var ratio = new Option<double?>("--ratio") { HelpName = "F", Description = "Fraction of the channels (groups) to remove." };
+        var ranking = new Option<string>("--ranking") { HelpName = "global|layer", Description = "One-shot with --ratio: one global ranking, or the same share from every layer.", DefaultValueFactory = _ => "global" };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Output directory (default runs/prune-<timestamp>)." };
+        var seed = new Option<ulong>("--seed") { HelpName = "N", Description = "Seed of the scoring batches, fine-tuning order and random scores/gradients.", DefaultValueFactory = _ => 0 };
+        var ignore = new Option<string[]>("--ignore") { HelpName = "LAYER", Description = "Conv/Linear layers (state-dict prefixes, e.g. conv1) that keep all their channels.", AllowMultipleArgumentsPerToken = true };
+        var minChannels = new Option<int>("--min-channels") { HelpName = "N", Description = "Fewest channels a layer keeps.", DefaultValueFactory = _ => defaults.Selection.MinChannels };
+        var roundTo = new Option<int>("--round-to") { HelpName = "N", Description = "Keep each layer's width a multiple of N.", DefaultValueFactory = _ => defaults.Selection.RoundTo };
+        var layerRatio = new Option<string[]>("--layer-ratio") { HelpName = "NAME=F", Description = "Per-layer ranking: fraction removed from one layer (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var normalization = new Option<string>("--score-normalization") { HelpName = "none|l1|l2|max", Description = "Divide scores by their layer's norm before a global ranking (entwined quotas use l2 when none).", DefaultValueFactory = _ => "none" };
+        var scoreBatches = new Option<int>("--score-batches") { HelpName = "N", Description = "Fresh training batches per scoring.", DefaultValueFactory = _ => defaults.ScoreBatches };
+        var scoreBatchSize = new Option<int>("--score-batch-size") { HelpName = "B", Description = "Images per scoring batch.", DefaultValueFactory = _ => defaults.ScoreBatchSize };
+        var perClass = new Option<int>("--score-per-class") { HelpName = "K", Description = "Scarce data: score on a fixed set of K training images per class.", DefaultValueFactory = _ => 0 };
+        var igSteps = new Option<int>("--ig-steps") { HelpName = "S", Description = "singe: integration steps.", DefaultValueFactory = _ => defaults.Singe.Steps };
+        var igPath = new Option<string>("--ig-path") { HelpName = "layer|channel", Description = "singe: scale a whole layer or each channel along its own path.", DefaultValueFactory = _ => "layer" };
+        var igNorm = new Option<int>("--ig-norm") { HelpName = "1|2", Description = "singe: norm of the attribution vector.", DefaultValueFactory = _ => defaults.Singe.Norm };
+        var randomGradient = new Option<bool>("--random-gradient") { Description = "gradient/taylor*: seed backward with unit-norm N(0, I) at the logits instead of the labelled loss." };
+        var normalizeGradient = new Option<bool>("--normalize-gradient") { Description = "gradient/taylor*: divide each sample's contribution by its output-gradient norm." };
+        var step = new Option<double>("--step") { HelpName = "F", Description = "iterative: fraction of the groups pruned per iteration.", DefaultValueFactory = _ => defaults.IterativeStep };
+        var iterativeSteps = new Option<int>("--iterative-steps") { HelpName = "N", Description = "iterative: fine-tuning steps after each iteration.", DefaultValueFactory = _ => defaults.IterativeSteps };
+        var entwinedFraction = new Option<double>("--entwined-fraction") { HelpName = "F", Description = "entwined: channels pruned per round, as a fraction of the layer's width (at least 1).", DefaultValueFactory = _ => defaults.EntwinedFraction };
+        var entwinedSteps = new Option<int>("--entwined-steps") { HelpName = "N", Description = "entwined: fine-tuning steps after each round.", DefaultValueFactory = _ => defaults.EntwinedSteps };
+        var epochs = new Option<double>("--finetune-epochs") { HelpName = "E", Description = "Final fine-tuning epochs (cosine-decayed learning rate).", DefaultValueFactory = _ => defaults.FineTuneEpochs };
+        var lr = new Option<double>("--lr") { HelpName = "LR", Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
+        var noThroughput = new Option<bool>("--no-throughput") { Description = "Skip measuring inference images/s of the baseline and the pruned model." };
+        var command = new Command("prune", "Prune a trained model by attribution (SInGE, LRP, Taylor) or a classic criterion; write the smaller model and a report.")
+        {
+            model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization,
+            scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, step, iterativeSteps, entwinedFraction, entwinedSteps,
+            epochs, lr, curveImages, noThroughput,
+        };
+        command.SetAction(parse =>
+        {
+            string rankingName = parse.GetValue(ranking)!;
+            if (rankingName is not ("global" or "layer")) throw new ArgumentException($"--ranking must be global or layer, got '{rankingName}'");
+            var options = new PruneOptions
+            {
+                Criterion = parse.GetValue(criterion)!,
+                Schedule = parse.GetValue(schedule) is { } s ? PruneOptions.ParseSchedule(s) : null,
+                Target = PruningTarget.Create(parse.GetValue(targetMacs), parse.GetValue(targetParams), parse.GetValue(ratio)),
+                GlobalRanking = rankingName == "global",
+                Selection = new SelectionOptions
+                {
+                    MinChannels = parse.GetValue(minChannels),
+                    RoundTo = parse.GetValue(roundTo),
+                    Normalization = ParseNormalization(parse.GetValue(normalization)!),
+                    LayerRatios = ParseLayerRatios(parse.GetValue(layerRatio) ?? []),
+                },
+                Ignore = parse.GetValue(ignore) ?? [],
+                Seed = parse.GetValue(seed),
+                ScoreBatches = parse.GetValue(scoreBatches),
+                ScoreBatchSize = parse.GetValue(scoreBatchSize),
+                ScorePerClass = parse.GetValue(perClass),
+                Singe = new SingeOptions
+                {
+                    Steps = parse.GetValue(igSteps),
+                    Path = parse.GetValue(igPath) switch { "layer" => IgPath.Layer, "channel" => IgPath.Channel, var p => throw new ArgumentException($"--ig-path must be layer or channel, got '{p}'") },
+                    Norm = parse.GetValue(igNorm),
+                },
+                RandomGradient = parse.GetValue(randomGradient),
+                NormalizeGradient = parse.GetValue(normalizeGradient),
+                IterativeStep = parse.GetValue(step),
+                IterativeSteps = parse.GetValue(iterativeSteps),
+                EntwinedFraction = parse.GetValue(entwinedFraction),
+                EntwinedSteps = parse.GetValue(entwinedSteps),
+                FineTuneEpochs = parse.GetValue(epochs),
+                LearningRate = parse.GetValue(lr),
+                CurveImages = parse.GetValue(curveImages),
+                MeasureThroughput = !parse.GetValue(noThroughput),
+            };
+            options.Validate();
+            string path = CommonOptions.ResolveModelPath(parse.GetValue(model)!);
+            string outDir = parse.GetValue(output) ?? Path.Combine("runs", "prune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+            Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                if (cancel.IsCancellationRequested) return;
+                e.Cancel = true;
+                cancel.Cancel();
+                Console.Error.WriteLine("interrupted: stopping ...");
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var report = PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), cancel.Token);
+                Print(report);
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("stopped before the run finished; nothing was written to the model file");
+                return 130;
+            }
+            finally { Console.CancelKeyPress -= onCancel; }
+        });
+        return command;
+    }
+
+    private static ScoreNormalization ParseNormalization(string name) => name switch
+    {
+        "none" => ScoreNormalization.None,
+        "l1" => ScoreNormalization.L1,
+        "l2" => ScoreNormalization.L2,
+        "max" => ScoreNormalization.Max,
+        _ => throw new ArgumentException($"--score-normalization must be none, l1, l2 or max, got '{name}'"),
+    };
+
+    private static Dictionary<string, double> ParseLayerRatios(IEnumerable<string> entries)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (string entry in entries)
+        {
+            int eq = entry.IndexOf('=');
+            if (eq <= 0 || !double.TryParse(entry[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f) || !(f >= 0 && f < 1))
+                throw new ArgumentException($"--layer-ratio expects NAME=F with F in [0, 1), got '{entry}'");
+            result[entry[..eq]] = f;
+        }
+        return result;
+    }
+
+    private static void Print(PruneReport r)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"",-28}{"accuracy",10}{"params",14}{"MACs",16}");
+        Console.WriteLine($"{"baseline",-28}{r.Baseline.Accuracy,10:P2}{r.Baseline.Params,14:N0}{r.Baseline.Macs,16:N0}");
+        Console.WriteLine($"{"pruned, before fine-tuning",-28}{r.AccuracyBeforeFinetune,10:P2}");
+        Console.WriteLine($"{"pruned, fine-tuned",-28}{r.Pruned.Accuracy,10:P2}{r.Pruned.Params,14:N0}{r.Pruned.Macs,16:N0}");
+        Console.WriteLine($"removed: {1 - (double)r.Pruned.Macs / r.Baseline.Macs:P1} of the MACs, {1 - (double)r.Pruned.Params / r.Baseline.Params:P1} of the parameters; accuracy {100 * (r.Pruned.Accuracy - r.Baseline.Accuracy):+0.00;-0.00} points");
+        if (r.Throughput is { } t) Console.WriteLine($"inference: {t.BaselineImagesPerSecond:N0} → {t.PrunedImagesPerSecond:N0} images/s ({t.Speedup:F2}×)");
+        Console.WriteLine($"time: {r.Timings.Total:F0} s (scoring {r.Timings.Scoring:F0} s, fine-tuning {r.Timings.FineTuning:F0} s, evaluation {r.Timings.Evaluation:F0} s)");
+        Console.WriteLine($"wrote {r.Files.Model}, {r.Files.Report}, {r.Files.Markdown}");
+    }
+
+    /// <summary>Phases and curve points as lines; progress at most every few seconds.</summary>
+    private sealed class LineObserver : IPruneObserver
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private double _lastProgress;
+
+        public void Phase(string description) => Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {description}");
+
+        public void Progress(string phase, int done, int total)
+        {
+            if (_clock.Elapsed.TotalSeconds - _lastProgress < 10 || done == total) return;
+            _lastProgress = _clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}]   {phase} {done}/{total}");
+        }
+
+        public void Point(CurvePoint p) =>
+            Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}]   {p.Label}: {p.MacsRemoved:P1} MACs removed, accuracy {p.Accuracy:P2}");
+    }
+}

@@ -1,0 +1,109 @@
+// The whole of `standalone prune` as one call: load the model file and its data set, run the pruning schedule,
+// save the compacted model (a normal model file, loadable by eval/info), measure throughput, write the reports.
+using Standalone.Models.Data;
+using Standalone.Models.Stats;
+using Standalone.Models.Training;
+using Standalone.Pruning.Reports;
+using Standalone.Pruning.Schedules;
+
+namespace Standalone.Pruning;
+
+public static class PruneJob
+{
+    public const string ModelFile = "model.safetensors";
+    public const string ReportFile = "report.json";
+    public const string MarkdownFile = "report.md";
+
+    public static PruneReport Run(string modelPath, string? dataDirectory, PruneOptions options, string outputDirectory,
+        IPruneObserver? observer = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        var loaded = Checkpoint.LoadModel(modelPath);
+        var data = loaded.Data ?? throw new ArgumentException($"{modelPath} records no data set (standalone.data metadata); prune needs the data it was trained on");
+        var train = DataCatalog.Load(data.Dataset, dataDirectory, train: true);
+        var test = DataCatalog.Load(data.Dataset, dataDirectory, train: false);
+        Directory.CreateDirectory(outputDirectory);
+        int c = data.Input[0], h = data.Input[1], w = data.Input[2];
+        var before = ModelStats.Measure(loaded.Model, c, h, w);
+        double baselineSpeed = options.MeasureThroughput ? InferenceSpeed.ImagesPerSecond(loaded.Model, c, h, w) : double.NaN;
+
+        var outcome = new PruningRun(loaded.Model, data, train, test, options, observer).Run(cancel);
+
+        var after = ModelStats.Measure(outcome.Model, c, h, w);
+        if (after.Macs != outcome.Cost.Macs || after.Parameters != outcome.Cost.Parameters)
+            throw new InvalidOperationException($"compaction: the compacted model has {after.Macs:N0} MACs and {after.Parameters:N0} parameters, the mask predicted {outcome.Cost.Macs:N0} and {outcome.Cost.Parameters:N0}");
+        string modelFile = Path.Combine(outputDirectory, ModelFile);
+        var spec = loaded.Spec with { Pruned = true, ShortcutPadding = outcome.ShortcutPadding.Count > 0 ? outcome.ShortcutPadding : null };
+        Checkpoint.SaveModel(modelFile, outcome.Model, spec, data, new Dictionary<string, string>
+        {
+            ["standalone.pruning"] = $"{options.Criterion}, {PruneOptions.ScheduleName(options.ResolvedSchedule)}, {options.Target}, from {Path.GetFileName(modelPath)}",
+        });
+        Throughput? throughput = options.MeasureThroughput
+            ? new Throughput(baselineSpeed, InferenceSpeed.ImagesPerSecond(outcome.Model, c, h, w), 256) : null;
+
+        var report = new PruneReport
+        {
+            Model = loaded.Spec.ToString(),
+            Dataset = data.Dataset,
+            Criterion = options.Criterion,
+            Schedule = PruneOptions.ScheduleName(options.ResolvedSchedule),
+            Options = OptionsTable(options),
+            Seed = options.Seed,
+            Baseline = new ModelSummary(outcome.BaselineAccuracy, before.Parameters, before.Macs),
+            Pruned = new ModelSummary(outcome.Accuracy, after.Parameters, after.Macs),
+            AccuracyBeforeFinetune = outcome.AccuracyBeforeFinetune,
+            Timings = outcome.Timings,
+            Layers = outcome.Cost.Layers.Select(l => new LayerWidth(l.Name, l.OutputsBefore, l.OutputsAfter)).ToList(),
+            Curve = outcome.Curve,
+            Throughput = throughput,
+            Files = new ReportFiles(modelFile, null, Path.Combine(outputDirectory, ReportFile), Path.Combine(outputDirectory, MarkdownFile), []),
+            Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
+            Date = DateTime.Now,
+        };
+        ReportWriter.WriteJson(report, report.Files.Report);
+        ReportWriter.WriteMarkdown(report, report.Files.Markdown);
+        return report;
+    }
+
+    /// <summary>Every choice the run made, as the report's options table.</summary>
+    public static IReadOnlyDictionary<string, string> OptionsTable(PruneOptions o)
+    {
+        var t = new Dictionary<string, string>
+        {
+            ["target"] = o.Target.ToString(),
+            ["ranking"] = o.ResolvedSchedule == ScheduleKind.Entwined ? "entwined: layer quotas from a global ranking of layer-normalised scores" : o.GlobalRanking ? "global" : "per layer",
+            ["score_normalization"] = o.Selection.Normalization.ToString().ToLowerInvariant(),
+            ["min_channels"] = o.Selection.MinChannels.ToString(),
+            ["round_to"] = o.Selection.RoundTo.ToString(),
+            ["ignored_layers"] = o.Ignore.Count == 0 ? "none" : string.Join(", ", o.Ignore),
+            ["scoring_data"] = o.ScorePerClass > 0 ? $"{o.ScorePerClass} training images per class (fixed)" : $"{o.ScoreBatches} fresh training batches of {o.ScoreBatchSize} per scoring",
+            ["scoring_mode"] = "evaluation (batch norm on running statistics)",
+            ["fine_tune"] = $"SGD lr {o.LearningRate} momentum {o.Momentum} wd {o.WeightDecay}, batch {o.BatchSize}, crop padding {o.CropPadding}, flip {o.HorizontalFlip}; final {o.FineTuneEpochs} epoch(s) cosine",
+        };
+        switch (o.Criterion)
+        {
+            case "singe":
+                t["ig_steps"] = o.Singe.Steps.ToString();
+                t["ig_path"] = o.Singe.Path.ToString().ToLowerInvariant();
+                t["ig_norm"] = $"l{o.Singe.Norm}";
+                break;
+            case "gradient" or "taylor" or "taylor-abs" or "taylor-sq":
+                t["output_gradient"] = o.RandomGradient ? "random N(0, I), unit norm per sample" : "labelled cross-entropy";
+                t["normalize_gradient"] = (o.NormalizeGradient || o.RandomGradient).ToString().ToLowerInvariant();
+                break;
+            case "lrp":
+                t["lrp_layer_norm"] = o.LrpLayerNorm;
+                break;
+        }
+        switch (o.ResolvedSchedule)
+        {
+            case ScheduleKind.Iterative:
+                t["iterative_step"] = $"{o.IterativeStep:P0} of the groups, then {o.IterativeSteps} fine-tuning steps";
+                break;
+            case ScheduleKind.Entwined:
+                t["entwined"] = $"q = {o.EntwinedFraction:P0} of the layer's width per round, then {o.EntwinedSteps} fine-tuning steps";
+                break;
+        }
+        return t;
+    }
+}

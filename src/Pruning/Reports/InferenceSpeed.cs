@@ -1,0 +1,37 @@
+// Inference throughput of a model on this machine: images per second in evaluation mode without the tape, at one
+// batch size, the median of several timed repetitions after a warm-up (the same definition as `standalone bench`).
+using System.Diagnostics;
+using Standalone.Autograd;
+using Standalone.Models.Nn;
+
+namespace Standalone.Pruning.Reports;
+
+public static class InferenceSpeed
+{
+    public static double ImagesPerSecond(Module model, int channels, int height, int width, int batchSize = 256, int repetitions = 5)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using var noGrad = Grad.Disabled();
+            using var scope = TensorScope.Begin();
+            var reference = model.Parameters().First().Data;
+            var x = Variable.Constant(Tensor.RandomNormal(new Shape(batchSize, channels, height, width), 0, 1, new Rng(1), reference.DType, reference.Backend));
+            double Once()
+            {
+                using var step = TensorScope.Begin();
+                var watch = Stopwatch.StartNew();
+                model.Forward(x).Data.Backend.Synchronize();
+                return batchSize / watch.Elapsed.TotalSeconds;
+            }
+            Once();
+            var rates = Enumerable.Range(0, repetitions).Select(_ => Once()).OrderBy(r => r).ToList();
+            return rates[rates.Count / 2];
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+}

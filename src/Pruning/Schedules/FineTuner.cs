@@ -1,0 +1,86 @@
+// Fine-tuning a masked model: SGD with momentum over augmented training batches (the trainer's loader and
+// optimizer), the mask re-applied after every step so pruned channels stay exactly zero. Keeps its position in the
+// batch stream (epoch, batch) so that interleaved bursts of steps continue through the data rather than restart.
+using Standalone.Autograd;
+using Standalone.Autograd.Optim;
+using Standalone.Models.Data;
+using Standalone.Models.Nn;
+using Standalone.Models.Training;
+using Standalone.Pruning.Masking;
+
+namespace Standalone.Pruning.Schedules;
+
+public sealed class FineTuner
+{
+    private readonly Module _model;
+    private readonly DataLoader _loader;
+    private IEnumerator<HostBatch>? _batches;
+
+    public FineTuner(Module model, ImageDataset train, DataInfo data, PruneOptions options)
+    {
+        _model = model;
+        _loader = new DataLoader(train, new LoaderOptions
+        {
+            BatchSize = options.BatchSize,
+            Shuffle = true,
+            Seed = options.Seed,
+            CropPadding = options.CropPadding,
+            HorizontalFlip = options.HorizontalFlip,
+            PadTo = data.PadTo,
+            Mean = data.Mean,
+            Std = data.Std,
+            DropLast = true,
+        });
+        Optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
+        BaseLearningRate = options.LearningRate;
+    }
+
+    public Optimizer Optimizer { get; }
+    public double BaseLearningRate { get; }
+    public int BatchesPerEpoch => _loader.BatchesPerEpoch;
+    public int Epoch { get; private set; }
+    public long StepsTaken { get; private set; }
+
+    /// <summary>
+    /// Takes <paramref name="steps"/> SGD steps; the learning rate of step i is <paramref name="learningRate"/>(i)
+    /// (constant base rate when null). Returns the mean training loss.
+    /// </summary>
+    public double Run(int steps, ChannelMask? mask, Func<int, double>? learningRate = null, Action<int, double>? progress = null, CancellationToken cancel = default)
+    {
+        _model.Train();
+        double lossSum = 0;
+        for (int i = 0; i < steps; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var batch = NextBatch();
+            using (TensorScope.Begin())
+            {
+                var (x, y) = Evaluator.Upload(_loader, batch);
+                _loader.Return(batch);
+                Optimizer.LearningRate = learningRate?.Invoke(i) ?? BaseLearningRate;
+                Optimizer.ZeroGrad();
+                var loss = F.CrossEntropy(_model.Forward(Variable.Constant(x)), y);
+                loss.Backward();
+                Optimizer.Step();
+                mask?.Apply(Optimizer);
+                double value = loss.Data.Item();
+                lossSum += value;
+                progress?.Invoke(i + 1, value);
+            }
+            StepsTaken++;
+        }
+        return steps == 0 ? double.NaN : lossSum / steps;
+    }
+
+    private HostBatch NextBatch()
+    {
+        while (true)
+        {
+            _batches ??= _loader.Epoch(Epoch).GetEnumerator();
+            if (_batches.MoveNext()) return _batches.Current;
+            _batches.Dispose();
+            _batches = null;
+            Epoch++;
+        }
+    }
+}

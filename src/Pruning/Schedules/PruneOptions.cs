@@ -1,0 +1,109 @@
+// Every choice a pruning run makes (ALGORITHMS.md asks reports to name them all): criterion and its options,
+// schedule, target, selection constraints, scoring data, fine-tuning. Defaults are the project's defaults; the
+// CLI's `standalone prune` with no flags is SInGE, entwined, half the MACs removed.
+using Standalone.Pruning.Criteria;
+
+namespace Standalone.Pruning.Schedules;
+
+public enum ScheduleKind { OneShot, Iterative, Entwined }
+
+public sealed record PruneOptions
+{
+    public static IReadOnlyList<string> Criteria { get; } = ["l1", "l2", "bn-scale", "gradient", "taylor", "taylor-abs", "taylor-sq", "random", "lrp", "singe"];
+    public static IReadOnlyList<string> Schedules { get; } = ["one-shot", "iterative", "entwined"];
+
+    public string Criterion { get; init; } = "singe";
+    /// <summary>Null: entwined for singe, one-shot for the others.</summary>
+    public ScheduleKind? Schedule { get; init; }
+    public PruningTarget Target { get; init; } = new(TargetKind.Macs, 0.5);
+    /// <summary>One-shot and iterative: one ranking over all groups (true) or a share of every unit (false).</summary>
+    public bool GlobalRanking { get; init; } = true;
+    public SelectionOptions Selection { get; init; } = new();
+    /// <summary>Layer names (state-dict prefixes of Conv2d/Linear) that keep all their channels.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = [];
+    public ulong Seed { get; init; }
+
+    // Scoring data.
+    public int ScoreBatchSize { get; init; } = 64;
+    /// <summary>Batches of fresh training images per scoring call.</summary>
+    public int ScoreBatches { get; init; } = 2;
+    /// <summary>Scarce-data scoring: this many images per class, fixed for the whole run (0: off).</summary>
+    public int ScorePerClass { get; init; }
+
+    // Criterion options.
+    public SingeOptions Singe { get; init; } = new();
+    public bool RandomGradient { get; init; }
+    public bool NormalizeGradient { get; init; }
+    public string LrpLayerNorm { get; init; } = "none";
+
+    // Schedules.
+    /// <summary>Iterative: fraction of the original groups pruned per step.</summary>
+    public double IterativeStep { get; init; } = 0.05;
+    /// <summary>Iterative: fine-tuning steps after each pruning step.</summary>
+    public int IterativeSteps { get; init; } = 200;
+    /// <summary>Entwined: q = this fraction of a layer's original width per pruning round (at least 1).</summary>
+    public double EntwinedFraction { get; init; } = 0.05;
+    /// <summary>Entwined: fine-tuning steps after each round (f).</summary>
+    public int EntwinedSteps { get; init; } = 50;
+
+    // Fine-tuning (interleaved steps use the constant rate; the final phase decays it with a cosine).
+    public double FineTuneEpochs { get; init; } = 1;
+    public double LearningRate { get; init; } = 0.01;
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; } = 5e-4;
+    public int BatchSize { get; init; } = 128;
+    public int CropPadding { get; init; } = 2;
+    public bool HorizontalFlip { get; init; } = true;
+    /// <summary>Test images used for the accuracy points of the accuracy-vs-MACs curve along the run (0: none).</summary>
+    public int CurveImages { get; init; } = 2000;
+    /// <summary>Measure inference images/s of the baseline and the pruned model (batch 256).</summary>
+    public bool MeasureThroughput { get; init; } = true;
+
+    public ScheduleKind ResolvedSchedule => Schedule ?? (Criterion == "singe" ? ScheduleKind.Entwined : ScheduleKind.OneShot);
+
+    public static string ScheduleName(ScheduleKind kind) => kind switch
+    {
+        ScheduleKind.OneShot => "one-shot",
+        ScheduleKind.Iterative => "iterative",
+        _ => "entwined",
+    };
+
+    public static ScheduleKind ParseSchedule(string name) => name switch
+    {
+        "one-shot" => ScheduleKind.OneShot,
+        "iterative" => ScheduleKind.Iterative,
+        "entwined" => ScheduleKind.Entwined,
+        _ => throw new ArgumentException($"unknown schedule '{name}'; expected one of {string.Join(", ", Schedules)}"),
+    };
+
+    public void Validate()
+    {
+        if (!Criteria.Contains(Criterion)) throw new ArgumentException($"unknown criterion '{Criterion}'; expected one of {string.Join(", ", Criteria)}");
+        if (ScoreBatchSize < 1 || ScoreBatches < 1) throw new ArgumentException($"scoring needs at least one batch of at least one image, got {ScoreBatches} × {ScoreBatchSize}");
+        if (ScorePerClass < 0) throw new ArgumentException($"--score-per-class must be ≥ 0, got {ScorePerClass}");
+        if (!(IterativeStep > 0 && IterativeStep < 1)) throw new ArgumentException($"--step must be in (0, 1), got {IterativeStep}");
+        if (!(EntwinedFraction > 0 && EntwinedFraction < 1)) throw new ArgumentException($"--entwined-fraction must be in (0, 1), got {EntwinedFraction}");
+        if (IterativeSteps < 0 || EntwinedSteps < 0 || FineTuneEpochs < 0) throw new ArgumentException("fine-tuning steps and epochs must be ≥ 0");
+        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (Selection.MinChannels < 1 || Selection.RoundTo < 1) throw new ArgumentException($"--min-channels and --round-to must be ≥ 1, got {Selection.MinChannels} and {Selection.RoundTo}");
+        if (Singe.Steps < 1) throw new ArgumentException($"--ig-steps must be ≥ 1, got {Singe.Steps}");
+        if (Singe.Norm is not (1 or 2)) throw new ArgumentException($"--ig-norm must be 1 or 2, got {Singe.Norm}");
+    }
+
+    /// <summary>The criterion these options describe (LRP needs the input normalisation, given by the caller).</summary>
+    public IPruningCriterion CreateCriterion() => Criterion switch
+    {
+        "l1" => new MagnitudeCriterion(1),
+        "l2" => new MagnitudeCriterion(2),
+        "bn-scale" => new BnScaleCriterion(),
+        "random" => new RandomCriterion(Seed),
+        "gradient" => new ActivationCriterion(ActivationScore.Gradient, GradientOptions),
+        "taylor" => new ActivationCriterion(ActivationScore.Taylor, GradientOptions),
+        "taylor-abs" => new ActivationCriterion(ActivationScore.TaylorAbs, GradientOptions),
+        "taylor-sq" => new ActivationCriterion(ActivationScore.TaylorSquared, GradientOptions),
+        "singe" => new SingeCriterion(Singe),
+        _ => throw new ArgumentException($"criterion '{Criterion}' is not available yet; expected one of {string.Join(", ", Criteria.Where(c => c != "lrp"))}"),
+    };
+
+    private OutputGradientOptions GradientOptions => new() { Random = RandomGradient, Normalize = NormalizeGradient || RandomGradient, Seed = Seed ^ 0x5EED };
+}

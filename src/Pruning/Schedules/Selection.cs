@@ -1,0 +1,97 @@
+// Turning scores into pruned groups. Global ranking walks every live group from the lowest score up; per-layer
+// ranking removes from each unit its share. Both respect the per-unit floor (minimum channels, at least 1) and
+// stop as soon as the target is met; `limit` caps how many groups one call may take (iterative steps, entwined q).
+// Scores may be normalised per unit first (l1, l2, max) so that units of different scale compete fairly.
+using Standalone.Pruning.Graph;
+using Standalone.Pruning.Masking;
+
+namespace Standalone.Pruning.Schedules;
+
+public enum ScoreNormalization { None, L1, L2, Max }
+
+public sealed record SelectionOptions
+{
+    public int MinChannels { get; init; } = 1;
+    /// <summary>Live channels per unit are kept a multiple of this (when the unit's width allows).</summary>
+    public int RoundTo { get; init; } = 1;
+    public ScoreNormalization Normalization { get; init; } = ScoreNormalization.None;
+    /// <summary>Per-layer ranking: fraction of channels removed per unit name (overrides the global fraction).</summary>
+    public IReadOnlyDictionary<string, double> LayerRatios { get; init; } = new Dictionary<string, double>();
+}
+
+public static class Selection
+{
+    /// <summary>Scores divided by their unit's norm (NaN entries, i.e. pruned or unscored groups, are left alone).</summary>
+    public static double[] Normalize(DependencyGraph graph, double[] scores, ScoreNormalization normalization)
+    {
+        if (normalization == ScoreNormalization.None) return scores;
+        var result = (double[])scores.Clone();
+        foreach (var unit in graph.Units)
+        {
+            var values = unit.Groups.Select(g => scores[g.Id]).Where(v => !double.IsNaN(v)).ToList();
+            if (values.Count == 0) continue;
+            double norm = normalization switch
+            {
+                ScoreNormalization.L1 => values.Sum(Math.Abs),
+                ScoreNormalization.L2 => Math.Sqrt(values.Sum(v => v * v)),
+                _ => values.Max(Math.Abs),
+            };
+            if (norm > 0) foreach (var g in unit.Groups) result[g.Id] = scores[g.Id] / norm;
+        }
+        return result;
+    }
+
+    /// <summary>The lowest-scored live groups, across all units, until the target is met (or limit groups are taken).</summary>
+    public static List<PruningGroup> Global(ChannelMask mask, double[] scores, PruningTarget target, SelectionOptions options, int limit = int.MaxValue)
+    {
+        var tracker = new CostTracker(mask);
+        var alive = mask.Graph.Units.ToDictionary(u => u, mask.Alive);
+        var chosen = new List<PruningGroup>();
+        foreach (var group in Ranked(mask, scores, mask.Graph.Groups))
+        {
+            if (tracker.Reached(target) || chosen.Count >= limit) break;
+            if (alive[group.Unit] <= Floor(group.Unit, options)) continue;
+            alive[group.Unit]--;
+            tracker.Remove(group);
+            chosen.Add(group);
+        }
+        return RoundUp(mask, chosen, scores, options);
+    }
+
+    /// <summary>From every unit, the lowest-scored fraction of its original width (its LayerRatios entry, or fraction).</summary>
+    public static List<PruningGroup> PerLayer(ChannelMask mask, double[] scores, double fraction, SelectionOptions options)
+    {
+        var chosen = new List<PruningGroup>();
+        foreach (var unit in mask.Graph.Units)
+        {
+            double share = options.LayerRatios.TryGetValue(unit.Name, out var r) ? r : fraction;
+            int keep = Math.Max(Floor(unit, options), unit.Groups.Count - (int)Math.Round(unit.Groups.Count * share, MidpointRounding.AwayFromZero));
+            int take = Math.Max(0, mask.Alive(unit) - keep);
+            chosen.AddRange(Ranked(mask, scores, unit.Groups).Take(take));
+        }
+        return RoundUp(mask, chosen, scores, options);
+    }
+
+    /// <summary>The q lowest-scored live groups of one unit, never below its floor or quota.</summary>
+    public static List<PruningGroup> InUnit(ChannelMask mask, PruningUnit unit, double[] scores, int q, int keepAtLeast) =>
+        Ranked(mask, scores, unit.Groups).Take(Math.Max(0, Math.Min(q, mask.Alive(unit) - keepAtLeast))).ToList();
+
+    public static int Floor(PruningUnit unit, SelectionOptions options) => Math.Clamp(options.MinChannels, 1, unit.Groups.Count);
+
+    private static IEnumerable<PruningGroup> Ranked(ChannelMask mask, double[] scores, IEnumerable<PruningGroup> groups) =>
+        groups.Where(g => !mask.IsPruned(g) && !double.IsNaN(scores[g.Id])).OrderBy(g => scores[g.Id]).ThenBy(g => g.Id);
+
+    /// <summary>Gives back the best-scored chosen groups of each unit until its live count is a multiple of RoundTo.</summary>
+    private static List<PruningGroup> RoundUp(ChannelMask mask, List<PruningGroup> chosen, double[] scores, SelectionOptions options)
+    {
+        if (options.RoundTo <= 1) return chosen;
+        var result = new List<PruningGroup>();
+        foreach (var byUnit in chosen.GroupBy(g => g.Unit))
+        {
+            int alive = mask.Alive(byUnit.Key) - byUnit.Count();
+            int giveBack = (options.RoundTo - alive % options.RoundTo) % options.RoundTo;
+            result.AddRange(byUnit.OrderBy(g => scores[g.Id]).Take(Math.Max(0, byUnit.Count() - giveBack)));
+        }
+        return result;
+    }
+}
