@@ -24,6 +24,10 @@ public sealed record SingeOptions
 public sealed class SingeCriterion(SingeOptions options) : IPruningCriterion
 {
     public string Name => "singe";
+
+    /// <summary>Σ of every entry of A over each scored group's parameters (signed), from the last Score call: the
+    /// completeness check compares it with L(θ) − L(θ without the group).</summary>
+    internal Dictionary<int, double> SignedTotals { get; } = new();
     public bool NeedsData => true;
     public SingeOptions Options => options;
 
@@ -31,6 +35,7 @@ public sealed class SingeCriterion(SingeOptions options) : IPruningCriterion
     {
         if (options.Steps < 1) throw new ArgumentException($"singe: steps must be ≥ 1, got {options.Steps}");
         var scores = context.NewScores();
+        SignedTotals.Clear();
         var batches = context.Batches().ToList();
         if (batches.Count == 0) throw new InvalidOperationException("singe: no scoring batches were given");
         var model = context.Model;
@@ -63,7 +68,7 @@ public sealed class SingeCriterion(SingeOptions options) : IPruningCriterion
         var result = new Dictionary<int, double>();
         using var scope = TensorScope.Begin();
         var originals = members.Select(m => m.Parameter.Data.Clone()).ToList();
-        var sums = members.Select(m => Tensor.ZerosLike(m.Parameter.Data)).ToList();
+        var gradientSums = members.Select(m => Tensor.ZerosLike(m.Parameter.Data)).ToList();
         try
         {
             for (int k = 1; k <= options.Steps; k++)
@@ -80,7 +85,7 @@ public sealed class SingeCriterion(SingeOptions options) : IPruningCriterion
                     using var step = TensorScope.Begin();
                     model.ZeroGrad();
                     F.CrossEntropy(model.Forward(Variable.Constant(batch.Images)), batch.Labels).Backward();
-                    for (int i = 0; i < members.Count; i++) sums[i].AddInPlace(members[i].Parameter.Grad!);
+                    for (int i = 0; i < members.Count; i++) gradientSums[i].AddInPlace(members[i].Parameter.Grad!);
                 }
             }
         }
@@ -92,15 +97,22 @@ public sealed class SingeCriterion(SingeOptions options) : IPruningCriterion
         }
         // A = P ⊙ mean gradient; per channel (axis 0 of every member tensor) the sum of |A| or A² over its entries.
         var perChannel = new Dictionary<(Module, int), double>();
+        var signedPerChannel = new Dictionary<(Module, int), double>();
         for (int i = 0; i < members.Count; i++)
         {
-            using var attribution = originals[i].Mul(sums[i]).MulInPlace(1.0 / (options.Steps * batches.Count));
+            using var attribution = originals[i].Mul(gradientSums[i]).MulInPlace(1.0 / (options.Steps * batches.Count));
             using var flat = attribution.Reshape(attribution.Shape[0], -1);
             using var reduced = options.Norm == 1 ? flat.Abs().Sum(1) : flat.Square().Sum(1);
+            using var signed = flat.Sum(1);
             var values = reduced.ToDoubleArray();
+            var signedValues = signed.ToDoubleArray();
             foreach (var (channel, owner) in members[i].Channels)
+            {
                 perChannel[(owner, channel)] = perChannel.GetValueOrDefault((owner, channel)) + values[channel];
+                signedPerChannel[(owner, channel)] = signedPerChannel.GetValueOrDefault((owner, channel)) + signedValues[channel];
+            }
         }
+        foreach (var g in path) SignedTotals[g.Id] = g.Producers.Sum(p => signedPerChannel.GetValueOrDefault((p.Layer, p.Channel)));
         foreach (var g in path)
             result[g.Id] = g.Producers.Sum(p =>
             {
