@@ -42,37 +42,44 @@ internal sealed class Fixture : IDisposable
     /// <summary>Must equal FORMAT_VERSION in the script; bump both when the layout of a fixture changes.</summary>
     public const string FormatVersion = "1";
     public const string Script = "data/reference/make_fixtures.py";
-    private const string RegenerateHint = "re-run `/usr/bin/python3 " + Script + "` from the repository root (needs PyTorch) and commit the files it writes";
-
     private readonly SafeTensorsFile _file;
+    private readonly string _regenerateHint;
 
-    private Fixture(string name, SafeTensorsFile file)
+    private Fixture(string name, SafeTensorsFile file, string script)
     {
         Name = name;
         _file = file;
+        _regenerateHint = RegenerateHint(script);
     }
+
+    private static string RegenerateHint(string script) =>
+        "re-run `/usr/bin/python3 " + script + "` from the repository root (needs PyTorch) and commit the files it writes";
 
     public string Name { get; }
     public IReadOnlyDictionary<string, string> Metadata => _file.Metadata;
 
-    /// <summary>Loads data/reference/{name}.safetensors, failing the test with the regeneration command if it is missing or stale.</summary>
-    public static Fixture Load(string name)
+    /// <summary>
+    /// Loads data/reference/{name}.safetensors, failing the test with the regeneration command (the script that wrote
+    /// the file) if it is missing or stale.
+    /// </summary>
+    public static Fixture Load(string name, string script = Script)
     {
+        string hint = RegenerateHint(script);
         string path = Path.Combine(RepositoryRoot(), "data", "reference", name + ".safetensors");
-        if (!File.Exists(path)) Assert.Fail($"reference fixture {path} is missing: {RegenerateHint}");
+        if (!File.Exists(path)) Assert.Fail($"reference fixture {path} is missing: {hint}");
         var file = SafeTensors.Read(path);
         file.Metadata.TryGetValue("format_version", out var version);
         if (version != FormatVersion)
         {
             file.Dispose();
-            Assert.Fail($"reference fixture {path} has format_version '{version ?? "(none)"}', the tests expect '{FormatVersion}': {RegenerateHint}");
+            Assert.Fail($"reference fixture {path} has format_version '{version ?? "(none)"}', the tests expect '{FormatVersion}': {hint}");
         }
-        return new Fixture(name, file);
+        return new Fixture(name, file, script);
     }
 
     public Tensor this[string key] => _file.Contains(key)
         ? _file[key]
-        : throw new AssertionException($"reference fixture '{Name}' has no tensor '{key}': {RegenerateHint}");
+        : throw new AssertionException($"reference fixture '{Name}' has no tensor '{key}': {_regenerateHint}");
 
     public bool Contains(string key) => _file.Contains(key);
 
@@ -83,7 +90,7 @@ internal sealed class Fixture : IDisposable
 
     public string Meta(string key) => _file.Metadata.TryGetValue(key, out var value)
         ? value
-        : throw new AssertionException($"reference fixture '{Name}' has no metadata '{key}': {RegenerateHint}");
+        : throw new AssertionException($"reference fixture '{Name}' has no metadata '{key}': {_regenerateHint}");
 
     /// <summary>A metadata entry written as "key=value,key=value" (a case's geometry), as a dictionary.</summary>
     public IReadOnlyDictionary<string, string> Settings(string key) =>
@@ -93,7 +100,7 @@ internal sealed class Fixture : IDisposable
     public void RequireCases(int expected)
     {
         int count = int.Parse(Meta("cases"), CultureInfo.InvariantCulture);
-        if (count != expected) Assert.Fail($"reference fixture '{Name}' holds {count} cases, the tests enumerate {expected}: {RegenerateHint}, or update the test");
+        if (count != expected) Assert.Fail($"reference fixture '{Name}' holds {count} cases, the tests enumerate {expected}: {_regenerateHint}, or update the test");
     }
 
     public void Dispose() => _file.Dispose();
