@@ -92,7 +92,7 @@ public static class PruneJob
                 t["normalize_gradient"] = (o.NormalizeGradient || o.RandomGradient).ToString().ToLowerInvariant();
                 break;
             case "lrp":
-                t["lrp_layer_norm"] = o.LrpLayerNorm;
+                t["lrp_rules"] = "BN fused; z^B first conv; z+ convs (bias ignored); epsilon 1e-6 linear; proportional residual split; winner-take-all max-pool; start at the true class";
                 break;
         }
         switch (o.ResolvedSchedule)

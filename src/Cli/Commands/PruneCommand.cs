@@ -45,12 +45,13 @@ internal static class PruneCommand
         var epochs = new Option<double>("--finetune-epochs") { HelpName = "E", Description = "Final fine-tuning epochs (cosine-decayed learning rate).", DefaultValueFactory = _ => defaults.FineTuneEpochs };
         var lr = new Option<double>("--lr") { HelpName = "LR", Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
+        var testImages = new Option<int>("--test-images") { HelpName = "N", Description = "Evaluate on the first N test images only (0: all) — for quick trials.", DefaultValueFactory = _ => 0 };
         var noThroughput = new Option<bool>("--no-throughput") { Description = "Skip measuring inference images/s of the baseline and the pruned model." };
         var command = new Command("prune", "Prune a trained model by attribution (SInGE, LRP, Taylor) or a classic criterion; write the smaller model and a report.")
         {
             model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization,
             scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, step, iterativeSteps, entwinedFraction, entwinedSteps,
-            epochs, lr, curveImages, noThroughput,
+            epochs, lr, curveImages, testImages, noThroughput,
         };
         command.SetAction(parse =>
         {
@@ -89,6 +90,7 @@ internal static class PruneCommand
                 FineTuneEpochs = parse.GetValue(epochs),
                 LearningRate = parse.GetValue(lr),
                 CurveImages = parse.GetValue(curveImages),
+                TestImages = parse.GetValue(testImages),
                 MeasureThroughput = !parse.GetValue(noThroughput),
             };
             options.Validate();

@@ -1,6 +1,8 @@
 // Every choice a pruning run makes (ALGORITHMS.md asks reports to name them all): criterion and its options,
 // schedule, target, selection constraints, scoring data, fine-tuning. Defaults are the project's defaults; the
 // CLI's `standalone prune` with no flags is SInGE, entwined, half the MACs removed.
+using Standalone.Models.Data;
+using Standalone.Pruning.Attribution;
 using Standalone.Pruning.Criteria;
 
 namespace Standalone.Pruning.Schedules;
@@ -34,7 +36,6 @@ public sealed record PruneOptions
     public SingeOptions Singe { get; init; } = new();
     public bool RandomGradient { get; init; }
     public bool NormalizeGradient { get; init; }
-    public string LrpLayerNorm { get; init; } = "none";
 
     // Schedules.
     /// <summary>Iterative: fraction of the original groups pruned per step.</summary>
@@ -56,6 +57,8 @@ public sealed record PruneOptions
     public bool HorizontalFlip { get; init; } = true;
     /// <summary>Test images used for the accuracy points of the accuracy-vs-MACs curve along the run (0: none).</summary>
     public int CurveImages { get; init; } = 2000;
+    /// <summary>Evaluate on the first N test images only (0: the whole test split) — for quick runs and tests.</summary>
+    public int TestImages { get; init; }
     /// <summary>Measure inference images/s of the baseline and the pruned model (batch 256).</summary>
     public bool MeasureThroughput { get; init; } = true;
 
@@ -90,8 +93,8 @@ public sealed record PruneOptions
         if (Singe.Norm is not (1 or 2)) throw new ArgumentException($"--ig-norm must be 1 or 2, got {Singe.Norm}");
     }
 
-    /// <summary>The criterion these options describe (LRP needs the input normalisation, given by the caller).</summary>
-    public IPruningCriterion CreateCriterion() => Criterion switch
+    /// <summary>The criterion these options describe; LRP derives its first-layer bounds from the data's normalisation.</summary>
+    public IPruningCriterion CreateCriterion(DataInfo? data = null) => Criterion switch
     {
         "l1" => new MagnitudeCriterion(1),
         "l2" => new MagnitudeCriterion(2),
@@ -102,7 +105,12 @@ public sealed record PruneOptions
         "taylor-abs" => new ActivationCriterion(ActivationScore.TaylorAbs, GradientOptions),
         "taylor-sq" => new ActivationCriterion(ActivationScore.TaylorSquared, GradientOptions),
         "singe" => new SingeCriterion(Singe),
-        _ => throw new ArgumentException($"criterion '{Criterion}' is not available yet; expected one of {string.Join(", ", Criteria.Where(c => c != "lrp"))}"),
+        "lrp" => new LrpCriterion(new LrpOptions
+        {
+            Mean = data?.Mean.Select(m => (double)m).ToArray() ?? [0.0],
+            Std = data?.Std.Select(m => (double)m).ToArray() ?? [1.0],
+        }),
+        _ => throw new ArgumentException($"unknown criterion '{Criterion}'; expected one of {string.Join(", ", Criteria)}"),
     };
 
     private OutputGradientOptions GradientOptions => new() { Random = RandomGradient, Normalize = NormalizeGradient || RandomGradient, Seed = Seed ^ 0x5EED };

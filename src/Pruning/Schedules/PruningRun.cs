@@ -43,7 +43,9 @@ public sealed class PruningRun
     public PruningRun(Module model, DataInfo data, ImageDataset train, ImageDataset test, PruneOptions options, IPruneObserver? observer = null)
     {
         options.Validate();
-        (_model, _data, _train, _test, _options) = (model, data, train, test, options);
+        (_model, _data, _train, _options) = (model, data, train, options);
+        _test = options.TestImages > 0 && options.TestImages < test.Count
+            ? test.Subset(Enumerable.Range(0, options.TestImages).ToArray(), $"{test.Name} (first {options.TestImages})") : test;
         _observer = observer ?? new NullObserver();
     }
 
@@ -63,7 +65,7 @@ public sealed class PruningRun
         double baseline = Evaluate(_test, cancel);
         Point("baseline", mask, cancel);
 
-        var criterion = _options.CreateCriterion();
+        var criterion = _options.CreateCriterion(_data);
         var scoring = new ScoringData(_train, _data, _options);
         var tuner = new FineTuner(_model, _train, _data, _options);
         double[] Score(IReadOnlyList<PruningUnit>? units)
