@@ -22,8 +22,8 @@ public static class PrunedShape
                         parameter.ReplaceData(Tensor.Zeros(stored.Shape, parameter.DType, parameter.Data.Backend));
                     }
                     if (module is BatchNorm2d bn)
-                        foreach (string buffer in new[] { "running_mean", "running_var" })
-                            if (state.TryGetValue($"{name}.{buffer}", out var stored) && stored.Rank == 1 && stored.Shape != bn.RunningMean.Shape)
+                        foreach (var (buffer, current) in new[] { ("running_mean", bn.RunningMean), ("running_var", bn.RunningVar) })
+                            if (state.TryGetValue($"{name}.{buffer}", out var stored) && stored.Rank == 1 && stored.Shape != current.Shape)
                                 bn.ReplaceBuffer(buffer, Tensor.Zeros(stored.Shape, DType.Float32, bn.Weight.Data.Backend));
                     break;
                 case ZeroPadShortcut shortcut when spec.ShortcutPadding != null && spec.ShortcutPadding.TryGetValue(name, out var padding):
