@@ -24,8 +24,8 @@ public sealed record Pool2dOp(PoolKind Kind, Pool2dParams Geometry) : TapeOp(Kin
 /// <summary>Mean over H and W: [N, C, H, W] → [N, C, 1, 1].</summary>
 public sealed record GlobalAvgPoolOp() : TapeOp("global_avg_pool2d");
 
-/// <summary>One input, same shape out, element by element: relu, dropout, scale, exp, log, ...</summary>
-public sealed record ElementwiseOp(string Kind, double Factor = 1) : TapeOp(Kind);
+/// <summary>One input, same shape out, element by element: relu, dropout, scale (x·Factor + Shift), exp, log, ...</summary>
+public sealed record ElementwiseOp(string Kind, double Factor = 1, double Shift = 0) : TapeOp(Kind);
 
 /// <summary>Two inputs broadcast against each other: add, sub, mul, div.</summary>
 public sealed record BroadcastOp(string Kind) : TapeOp(Kind);

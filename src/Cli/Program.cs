@@ -12,6 +12,7 @@ public static class Program
         TrainCommand.Create(),
         EvalCommand.Create(),
         InfoCommand.Create(),
+        ExportCommand.Create(),
         BenchCommand.Create(),
         DevicesCommand.Create(),
         PruneCommand.Create(),

@@ -3,13 +3,13 @@ namespace Standalone.Autograd;
 
 public static partial class F
 {
-    public static Variable Scale(Variable x, double scale, double shift = 0) => new ScaleNode(scale).Run(x, shift);
+    public static Variable Scale(Variable x, double scale, double shift = 0) => new ScaleNode(scale, shift).Run(x);
 
-    private sealed class ScaleNode(double scale) : Node
+    private sealed class ScaleNode(double scale, double shift) : Node
     {
-        public override TapeOp Op => new ElementwiseOp("scale", scale);
+        public override TapeOp Op => new ElementwiseOp("scale", scale, shift);
 
-        public Variable Run(Variable x, double shift) => Record(x.Data.Affine(scale, shift), x);
+        public Variable Run(Variable x) => Record(x.Data.Affine(scale, shift), x);
 
         protected internal override void Backward(Tensor dOut, GradSink sink) => sink.Add(0, dOut.Affine(scale, 0));
     }

@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Standalone.Models.Data;
+using Standalone.Models.Training;
 
 namespace Standalone.Cli.Commands;
 
@@ -19,6 +20,34 @@ internal static class CommonOptions
         HelpName = "DIR",
         Description = "Directory holding the data set's files (default: the shipped data/<name>, then /usr/share/datasets/<name>).",
     };
+
+    public static Option<string> ModelFile() => new("--model")
+    {
+        HelpName = "FILE",
+        Description = "Model file (.safetensors) written by Standalone, or a PyTorch export with --arch.",
+        DefaultValueFactory = _ => EvalCommand.DefaultModel,
+    };
+
+    public static Option<int[]> InputShape(string description) => new("--input")
+    {
+        HelpName = "C,H,W",
+        Description = description,
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = ParseIntList,
+    };
+
+    /// <summary>
+    /// The C,H,W given with --input, else the one the model file was trained on, else <paramref name="fallback"/>
+    /// (or an error when there is none); it must have the model's input channels.
+    /// </summary>
+    public static int[] ResolveInputShape(int[]? given, LoadedModel loaded, int[]? fallback = null)
+    {
+        int[] input = given is { Length: > 0 } ? given
+            : loaded.Data?.Input ?? fallback ?? throw new ArgumentException($"{loaded.Path} does not record the input size it was trained on: pass --input C,H,W");
+        if (input.Length != 3 || input.Any(v => v <= 0)) throw new ArgumentException($"--input must be three positive numbers C,H,W, got {string.Join(",", input)}");
+        if (input[0] != loaded.Spec.InChannels) throw new ArgumentException($"--input has {input[0]} channels but the model takes {loaded.Spec.InChannels}");
+        return input;
+    }
 
     public static Option<string?> Architecture() => new("--arch")
     {

@@ -18,7 +18,7 @@ internal static class EvalCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { HelpName = "FILE", Description = "Model file (.safetensors) written by Standalone, or a PyTorch export with --arch.", DefaultValueFactory = _ => DefaultModel };
+        var model = CommonOptions.ModelFile();
         var arch = CommonOptions.Architecture();
         var dataset = new Option<string?>("--dataset") { HelpName = "NAME", Description = "Data set (default: the one the model was trained on)." };
         var data = CommonOptions.DataDirectory();

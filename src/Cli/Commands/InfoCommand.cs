@@ -14,16 +14,13 @@ internal static class InfoCommand
     {
         var file = new Argument<string>("FILE") { Description = "Model file (.safetensors)." };
         var arch = CommonOptions.Architecture();
-        var size = new Option<int[]>("--input") { HelpName = "C,H,W", Description = "Input shape for the counts (default: the one the model was trained on).", AllowMultipleArgumentsPerToken = true, CustomParser = CommonOptions.ParseIntList };
+        var size = CommonOptions.InputShape("Input shape for the counts (default: the one the model was trained on).");
         var command = new Command("info", "Show a model file's architecture, per-layer shapes, parameters and MACs.") { file, arch, size };
         command.SetAction(parse =>
         {
             string path = CommonOptions.ResolveModelPath(parse.GetValue(file)!);
             var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
-            int[] input = parse.GetValue(size) is { Length: > 0 } given ? given
-                : loaded.Data?.Input ?? [loaded.Spec.InChannels, 32, 32];
-            if (input.Length != 3 || input.Any(v => v <= 0)) throw new ArgumentException($"--input must be three positive numbers C,H,W, got {string.Join(",", input)}");
-            if (input[0] != loaded.Spec.InChannels) throw new ArgumentException($"--input has {input[0]} channels but the model takes {loaded.Spec.InChannels}");
+            int[] input = CommonOptions.ResolveInputShape(parse.GetValue(size), loaded, fallback: [loaded.Spec.InChannels, 32, 32]);
             var stats = ModelStats.Measure(loaded.Model, input[0], input[1], input[2]);
 
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]");

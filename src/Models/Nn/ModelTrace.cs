@@ -39,15 +39,18 @@ public sealed class ModelTrace : IDisposable
     /// <summary>
     /// Runs <paramref name="model"/> once on <paramref name="input"/> with the tape on, in evaluation mode (batch
     /// norm on running statistics, no dropout) unless <paramref name="training"/>; the model's mode is restored.
+    /// The tape records an op only when an input needs a gradient, so ops on the input before the first parameter
+    /// (a flatten, a scale) are left out unless <paramref name="inputRequiresGrad"/> — which a tool that must see
+    /// every op (the ONNX exporter) sets.
     /// </summary>
-    public static ModelTrace Record(Module model, Tensor input, bool training = false)
+    public static ModelTrace Record(Module model, Tensor input, bool training = false, bool inputRequiresGrad = false)
     {
         if (!Grad.IsEnabled) throw new InvalidOperationException("model trace: the tape is disabled (inside Grad.Disabled()), so there is nothing to record");
         bool wasTraining = model.Training;
         model.Train(training);
         try
         {
-            var x = Variable.Constant(input);
+            var x = new Variable(input, inputRequiresGrad);
             var reported = _reported = new List<(Module, Variable)>();
             Variable y;
             try

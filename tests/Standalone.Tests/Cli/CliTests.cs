@@ -1,9 +1,14 @@
 // The `standalone` command in-process: every option of every command is documented and shown by --help, a short
-// train → eval round trip on the synthetic set writes exactly the documented JSON keys, and bad input ends in one
-// "error:" sentence with exit code 1.
+// train → eval round trip on the synthetic set writes exactly the documented JSON keys, export writes the shipped
+// model as ONNX with its test data, and bad input ends in one "error:" sentence with exit code 1.
 using System.CommandLine;
 using System.Text.Json;
+using System.Runtime.InteropServices;
+using Standalone.Autograd;
 using Standalone.Cli;
+using Standalone.Cli.Commands;
+using Standalone.Models.Training;
+using Standalone.Tests.IO;
 
 namespace Standalone.Tests.Cli;
 
@@ -72,11 +77,37 @@ public sealed class CliTests
     [TestCase("train --dataset imagenet", "unknown data set 'imagenet'")]
     [TestCase("train --dataset synthetic --optimizer lion", "--optimizer must be one of")]
     [TestCase("info /nowhere.safetensors", "does not exist")]
+    [TestCase("export --model /nowhere/model.safetensors --out model.onnx", "model file /nowhere/model.safetensors does not exist")]
     public void BadInputIsOneSentence(string args, string expected)
     {
         Assert.That(Program.Main(args.Split(' ')), Is.EqualTo(1));
         var lines = _capturedErr.ToString().Trim().Split('\n');
         Assert.That(lines, Has.Length.EqualTo(1), _capturedErr.ToString());
         Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));
+    }
+
+    [Test]
+    public void ExportWritesTheShippedModelAndItsTestData()
+    {
+        string onnx = Path.Combine(_directory, "resnet20.onnx"), data = Path.Combine(_directory, "test-data");
+        Assert.That(Program.Main(["export", "--out", onnx, "--test-data", data]), Is.EqualTo(0), _capturedErr.ToString());
+        string printed = _capturedOut.ToString();
+        Assert.That(printed, Does.Contain($"wrote     {onnx} ({new FileInfo(onnx).Length:N0} bytes, ONNX IR 7, opset 13)"));
+        Assert.That(printed, Does.Contain("resnet20-fashion-mnist.safetensors: resnet20 (shortcut B, 1 in, 10 classes)"));
+        Assert.That(printed, Does.Contain("graph     input [batch, 1, 28, 28] → logits [batch, 10]"));
+        Assert.That(printed, Does.Contain("nodes     73: Conv 21, BatchNormalization 21, Relu 19, Add 9, GlobalAveragePool 1, Flatten 1, Gemm 1"));
+        var model = OnnxModel.Read(onnx);
+        Assert.That(model.Metadata.Keys, Is.EquivalentTo(new[] { Checkpoint.ModelKey, Checkpoint.DataKey }));
+        Assert.That(model.Metadata[Checkpoint.DataKey], Does.Contain("\"input\":[1,28,28]"));
+
+        // output_0.pb holds exactly what the engine computes for input_0.pb (two images, so the batch axis is exercised).
+        OnnxTensor Read(string file) => OnnxModel.ParseTensor(Protobuf.Decode(File.ReadAllBytes(Path.Combine(data, file))));
+        var (input, output) = (Read("input_0.pb"), Read("output_0.pb"));
+        Assert.That((input.Name, input.Dims, output.Name, output.Dims), Is.EqualTo(("input", new long[] { 2, 1, 28, 28 }, "logits", new long[] { 2, 10 })));
+        var shipped = Checkpoint.LoadModel(Path.Combine(Reference.Fixture.RepositoryRoot(), EvalCommand.DefaultModel)).Model;
+        shipped.Eval();
+        using var images = Tensor.FromArray<float>(MemoryMarshal.Cast<byte, float>(input.RawData), new Shape(2, 1, 28, 28));
+        using (Grad.Disabled())
+            Assert.That(output.RawData, Is.EqualTo(MemoryMarshal.AsBytes(shipped.Forward(Variable.Constant(images)).Data.ToArray<float>().AsSpan()).ToArray()));
     }
 }
