@@ -11,6 +11,7 @@ public static class Program
     {
         TrainCommand.Create(),
         EvalCommand.Create(),
+        ExplainCommand.Create(),
         InfoCommand.Create(),
         ExportCommand.Create(),
         BenchCommand.Create(),

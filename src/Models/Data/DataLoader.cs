@@ -116,6 +116,19 @@ public sealed class DataLoader
         }
     }
 
+    /// <summary>
+    /// Image index of the data set as an evaluation batch holds it — padded and normalised, never augmented —
+    /// [Channels, Height, Width] in C order (explaining or scoring one image needs no background thread).
+    /// </summary>
+    public float[] Prepare(int index)
+    {
+        if ((uint)index >= (uint)Data.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"data set '{Data.Name}': image {index} is outside its {Data.Count} images (0–{Data.Count - 1})");
+        var image = new float[ImageSize];
+        Render(Data.Image(index), image, 0, 0, false);
+        return image;
+    }
+
     /// <summary>Hands a batch's arrays back for reuse.</summary>
     public void Return(HostBatch batch) => _spare.Add(batch);
 

@@ -48,9 +48,16 @@ public static class ImageFolder
         return new ImageDataset(root, pixels, labels, outputChannels, height, width, classFolders.Select(f => Path.GetFileName(f)).ToArray());
     }
 
-    /// <summary>Interleaved [H, W, C] samples to planar [channels, H, W].</summary>
-    private static void ToPlanar(PngImage image, int channels, Span<byte> destination)
+    /// <summary>
+    /// Interleaved [H, W, C] samples to planar [channels, H, W] with channels 1 (gray) or 3 (RGB), converted as Load
+    /// converts them (alpha dropped, gray repeated, RGB to BT.601 luma).
+    /// </summary>
+    public static void ToPlanar(PngImage image, int channels, Span<byte> destination)
     {
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "PNG image: can be converted to 1 (gray) or 3 (RGB) channels only");
+        if (destination.Length != channels * image.Width * image.Height)
+            throw new ArgumentException($"PNG image: {destination.Length} bytes cannot hold {channels}×{image.Height}×{image.Width} planar samples");
         int plane = image.Width * image.Height, stride = image.Channels;
         var source = image.Pixels;
         for (int p = 0; p < plane; p++)

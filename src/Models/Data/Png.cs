@@ -1,16 +1,16 @@
-// A small PNG reader and writer over System.IO.Compression.ZLibStream, enough for image-folder data sets and for
-// writing figures. Decode supports what data sets use: 8-bit gray, gray+alpha, RGB and RGBA; gray at 1, 2 and 4
+// A small PNG reader (this file) and writer (Png.Encode.cs) over System.IO.Compression.ZLibStream, enough for
+// image-folder data sets and for writing figures. Decode supports what data sets use: 8-bit gray, gray+alpha, RGB and RGBA; gray at 1, 2 and 4
 // bits; palette images at 1, 2, 4 and 8 bits with an optional tRNS alpha table; all five scanline filters; image data
 // split over any number of IDAT chunks. Every chunk's CRC is checked. 16-bit samples and Adam7 interlacing are
 // rejected rather than half-supported: every error is an InvalidDataException naming the file, the byte offset and
-// what was expected there. Encode writes 8-bit gray, gray+alpha, RGB or RGBA with filter None.
+// what was expected there. The encoder is in Png.Encode.cs.
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
 namespace Standalone.Models.Data;
 
-public static class Png
+public static partial class Png
 {
     private static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
@@ -233,37 +233,4 @@ public static class Png
 
     private static InvalidDataException Error(string name, long offset, string expected) =>
         new($"PNG '{name}': at byte {offset}, expected {expected}");
-
-    /// <summary>An 8-bit PNG of the image (1 channel gray, 2 gray+alpha, 3 RGB, 4 RGBA), every row with filter None.</summary>
-    public static byte[] Encode(PngImage image)
-    {
-        int rowBytes = image.Width * image.Channels;
-        var raw = new byte[(long)image.Height * (rowBytes + 1)];
-        for (int y = 0; y < image.Height; y++)
-            image.Pixels.AsSpan(y * rowBytes, rowBytes).CopyTo(raw.AsSpan(y * (rowBytes + 1) + 1));
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true)) zlib.Write(raw);
-
-        var header = new byte[13];
-        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)image.Width);
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (uint)image.Height);
-        header[8] = 8;
-        header[9] = image.Channels switch { 1 => Gray, 2 => GrayAlpha, 3 => Rgb, _ => Rgba };
-        using var file = new MemoryStream();
-        file.Write(Signature);
-        WriteChunk(file, "IHDR", header);
-        WriteChunk(file, "IDAT", compressed.GetBuffer().AsSpan(0, (int)compressed.Length));
-        WriteChunk(file, "IEND", []);
-        return file.ToArray();
-    }
-
-    private static void WriteChunk(Stream file, string type, ReadOnlySpan<byte> data)
-    {
-        var chunk = new byte[12 + data.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)data.Length);
-        Encoding.ASCII.GetBytes(type, chunk.AsSpan(4, 4));
-        data.CopyTo(chunk.AsSpan(8));
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32.Compute(chunk.AsSpan(4, 4 + data.Length)));
-        file.Write(chunk);
-    }
 }

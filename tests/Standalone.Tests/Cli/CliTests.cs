@@ -9,44 +9,23 @@ using Standalone.Cli;
 using Standalone.Cli.Commands;
 using Standalone.Models.Training;
 using Standalone.Tests.IO;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Cli;
 
 [TestFixture]
 [NonParallelizable] // redirects Console
-public sealed class CliTests
+public sealed class CliTests : CliTest
 {
-    private string _directory = "";
-    private TextWriter _out = null!, _err = null!;
-    private StringWriter _capturedOut = null!, _capturedErr = null!;
-
-    [SetUp]
-    public void Capture()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "standalone-cli-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        (_out, _err) = (Console.Out, Console.Error);
-        Console.SetOut(_capturedOut = new StringWriter());
-        Console.SetError(_capturedErr = new StringWriter());
-    }
-
-    [TearDown]
-    public void Restore()
-    {
-        Console.SetOut(_out);
-        Console.SetError(_err);
-        Directory.Delete(_directory, recursive: true);
-    }
-
     [Test]
     public void EveryOptionIsDocumentedAndShownByHelp()
     {
         foreach (var command in Program.BuildRoot().Subcommands)
         {
             Assert.That(command.Description, Is.Not.Empty, command.Name);
-            _capturedOut.GetStringBuilder().Clear();
+            Out.GetStringBuilder().Clear();
             Assert.That(Program.Main([command.Name, "--help"]), Is.EqualTo(0), command.Name);
-            string help = _capturedOut.ToString();
+            string help = Out.ToString();
             foreach (var option in command.Options.Where(o => o.Name is not ("--help" or "-h" or "-?")))
             {
                 Assert.That(option.Description, Is.Not.Null.And.Not.Empty, $"{command.Name} {option.Name}");
@@ -58,10 +37,10 @@ public sealed class CliTests
     [Test]
     public void TrainThenEvalWritesTheDocumentedKeys()
     {
-        string run = Path.Combine(_directory, "run"), json = Path.Combine(_directory, "eval.json");
-        Assert.That(Program.Main(["train", "--dataset", "synthetic", "--epochs", "1", "--batch-size", "64", "--out", run]), Is.EqualTo(0), _capturedErr.ToString());
+        string run = Path.Combine(Scratch, "run"), json = Path.Combine(Scratch, "eval.json");
+        Assert.That(Program.Main(["train", "--dataset", "synthetic", "--epochs", "1", "--batch-size", "64", "--out", run]), Is.EqualTo(0), Error.ToString());
         Assert.That(File.Exists(Path.Combine(run, "model.safetensors")) && File.Exists(Path.Combine(run, "checkpoint.safetensors")));
-        Assert.That(Program.Main(["eval", "--model", Path.Combine(run, "model.safetensors"), "--json", json]), Is.EqualTo(0), _capturedErr.ToString());
+        Assert.That(Program.Main(["eval", "--model", Path.Combine(run, "model.safetensors"), "--json", json]), Is.EqualTo(0), Error.ToString());
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         Assert.That(doc.RootElement.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "accuracy", "loss", "params", "macs", "images" }));
         Assert.That(doc.RootElement.GetProperty("images").GetInt32(), Is.EqualTo(Standalone.Models.Data.DataCatalog.SyntheticTest));
@@ -69,7 +48,7 @@ public sealed class CliTests
 
         // A second train into the same directory must not overwrite the run.
         Assert.That(Program.Main(["train", "--dataset", "synthetic", "--epochs", "1", "--out", run]), Is.EqualTo(1));
-        Assert.That(_capturedErr.ToString(), Does.Contain("--resume"));
+        Assert.That(Error.ToString(), Does.Contain("--resume"));
     }
 
     [TestCase("eval --model /nowhere/model.safetensors", "model file /nowhere/model.safetensors does not exist")]
@@ -78,20 +57,14 @@ public sealed class CliTests
     [TestCase("train --dataset synthetic --optimizer lion", "--optimizer must be one of")]
     [TestCase("info /nowhere.safetensors", "does not exist")]
     [TestCase("export --model /nowhere/model.safetensors --out model.onnx", "model file /nowhere/model.safetensors does not exist")]
-    public void BadInputIsOneSentence(string args, string expected)
-    {
-        Assert.That(Program.Main(args.Split(' ')), Is.EqualTo(1));
-        var lines = _capturedErr.ToString().Trim().Split('\n');
-        Assert.That(lines, Has.Length.EqualTo(1), _capturedErr.ToString());
-        Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));
-    }
+    public void BadInputIsOneSentence(string args, string expected) => AssertOneSentenceError(args.Split(' '), expected);
 
     [Test]
     public void ExportWritesTheShippedModelAndItsTestData()
     {
-        string onnx = Path.Combine(_directory, "resnet20.onnx"), data = Path.Combine(_directory, "test-data");
-        Assert.That(Program.Main(["export", "--out", onnx, "--test-data", data]), Is.EqualTo(0), _capturedErr.ToString());
-        string printed = _capturedOut.ToString();
+        string onnx = Path.Combine(Scratch, "resnet20.onnx"), data = Path.Combine(Scratch, "test-data");
+        Assert.That(Program.Main(["export", "--out", onnx, "--test-data", data]), Is.EqualTo(0), Error.ToString());
+        string printed = Out.ToString();
         Assert.That(printed, Does.Contain($"wrote     {onnx} ({new FileInfo(onnx).Length:N0} bytes, ONNX IR 7, opset 13)"));
         Assert.That(printed, Does.Contain("resnet20-fashion-mnist.safetensors: resnet20 (shortcut B, 1 in, 10 classes)"));
         Assert.That(printed, Does.Contain("graph     input [batch, 1, 28, 28] → logits [batch, 10]"));

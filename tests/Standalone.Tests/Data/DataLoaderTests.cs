@@ -1,6 +1,7 @@
 // The data loader: exact normalised values without augmentation, centring by PadTo, crops and flips that are each a
 // true shift/mirror of the source image, seeded shuffles that are permutations, and batches that depend only on
-// (seed, epoch, index) — the same with or without prefetching and when an epoch starts part-way (resume).
+// (seed, epoch, index) — the same with or without prefetching and when an epoch starts part-way (resume); Prepare
+// gives one image exactly as an evaluation batch holds it.
 using Standalone.Models.Data;
 
 namespace Standalone.Tests.Data;
@@ -44,6 +45,19 @@ public sealed class DataLoaderTests
                 Assert.That(images[i % 4 * 24 + p], Is.EqualTo(expected).Within(Tolerance), $"image {i} pixel {p}");
             }
         }
+    }
+
+    [Test]
+    public void PrepareGivesOneImageAsAnEvaluationBatchHoldsIt()
+    {
+        // Augmentation options are ignored by Prepare: it is for explaining or scoring one image as evaluated.
+        var options = new LoaderOptions { BatchSize = 4, Mean = [0.5f, 0.25f], Std = [0.5f, 2f], PadTo = 5 };
+        var batches = Collect(new DataLoader(Tiny(), options), 0);
+        var loader = new DataLoader(Tiny(), options with { CropPadding = 2, HorizontalFlip = true, Shuffle = true });
+        for (int i = 0; i < 10; i++)
+            Assert.That(loader.Prepare(i), Is.EqualTo(batches[i / 4].Images[(i % 4 * loader.ImageSize)..((i % 4 + 1) * loader.ImageSize)]), $"image {i}");
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => loader.Prepare(10))!;
+        Assert.That(error.Message, Does.Contain("data set 'tiny': image 10 is outside its 10 images (0–9)"));
     }
 
     [Test]

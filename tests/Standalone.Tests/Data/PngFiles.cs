@@ -12,6 +12,10 @@ internal static class PngFiles
 {
     public static readonly byte[] Signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>Varied samples that make every filter wrap around 256 somewhere; the exact values carry no meaning.</summary>
+    public static byte[] Samples(int count, int seed) =>
+        Enumerable.Range(0, count).Select(i => (byte)(i * 37 + seed * 101 + (i * i) % 23)).ToArray();
+
     /// <summary>Length, type, data, CRC over type and data.</summary>
     public static byte[] Chunk(string type, ReadOnlySpan<byte> data)
     {
