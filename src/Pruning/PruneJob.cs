@@ -1,6 +1,7 @@
 // The whole of `standalone prune` as one call: load the model file and its data set, run the pruning schedule,
 // save the compacted model (a normal model file, loadable by eval/info), measure throughput, write the reports.
 using Standalone.Models.Data;
+using Standalone.Models.IO.Onnx;
 using Standalone.Models.Stats;
 using Standalone.Models.Training;
 using Standalone.Pruning.Reports;
@@ -13,6 +14,7 @@ public static class PruneJob
     public const string ModelFile = "model.safetensors";
     public const string ReportFile = "report.json";
     public const string MarkdownFile = "report.md";
+    public const string OnnxFile = "model.onnx";
 
     public static PruneReport Run(string modelPath, string? dataDirectory, PruneOptions options, string outputDirectory,
         IPruneObserver? observer = null, CancellationToken cancel = default)
@@ -38,9 +40,13 @@ public static class PruneJob
         {
             ["standalone.pruning"] = $"{options.Criterion}, {PruneOptions.ScheduleName(options.ResolvedSchedule)}, {options.Target}, from {Path.GetFileName(modelPath)}",
         });
+        string onnxFile = Path.Combine(outputDirectory, OnnxFile);
+        OnnxExporter.Export(outcome.Model, c, h, w, onnxFile, new Dictionary<string, string> { [Checkpoint.ModelKey] = spec.ToJson(), [Checkpoint.DataKey] = data.ToJson() });
         Throughput? throughput = options.MeasureThroughput
             ? new Throughput(baselineSpeed, InferenceSpeed.ImagesPerSecond(outcome.Model, c, h, w), 256) : null;
 
+        var layers = outcome.Cost.Layers.Select(l => new LayerWidth(l.Name, l.OutputsBefore, l.OutputsAfter)).ToList();
+        var charts = RunCharts.Write(outputDirectory, $"{loaded.Spec.Architecture}, {options.Criterion}", outcome.Curve, layers);
         var report = new PruneReport
         {
             Model = loaded.Spec.ToString(),
@@ -53,10 +59,10 @@ public static class PruneJob
             Pruned = new ModelSummary(outcome.Accuracy, after.Parameters, after.Macs),
             AccuracyBeforeFinetune = outcome.AccuracyBeforeFinetune,
             Timings = outcome.Timings,
-            Layers = outcome.Cost.Layers.Select(l => new LayerWidth(l.Name, l.OutputsBefore, l.OutputsAfter)).ToList(),
+            Layers = layers,
             Curve = outcome.Curve,
             Throughput = throughput,
-            Files = new ReportFiles(modelFile, null, Path.Combine(outputDirectory, ReportFile), Path.Combine(outputDirectory, MarkdownFile), []),
+            Files = new ReportFiles(modelFile, onnxFile, Path.Combine(outputDirectory, ReportFile), Path.Combine(outputDirectory, MarkdownFile), charts),
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             Date = DateTime.Now,
         };

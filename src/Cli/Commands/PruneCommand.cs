@@ -155,7 +155,7 @@ internal static class PruneCommand
         Console.WriteLine($"removed: {1 - (double)r.Pruned.Macs / r.Baseline.Macs:P1} of the MACs, {1 - (double)r.Pruned.Params / r.Baseline.Params:P1} of the parameters; accuracy {100 * (r.Pruned.Accuracy - r.Baseline.Accuracy):+0.00;-0.00} points");
         if (r.Throughput is { } t) Console.WriteLine($"inference: {t.BaselineImagesPerSecond:N0} → {t.PrunedImagesPerSecond:N0} images/s ({t.Speedup:F2}×)");
         Console.WriteLine($"time: {r.Timings.Total:F0} s (scoring {r.Timings.Scoring:F0} s, fine-tuning {r.Timings.FineTuning:F0} s, evaluation {r.Timings.Evaluation:F0} s)");
-        Console.WriteLine($"wrote {r.Files.Model}, {r.Files.Report}, {r.Files.Markdown}");
+        Console.WriteLine($"wrote {r.Files.Model}, {r.Files.Onnx}, {r.Files.Report}, {r.Files.Markdown}, {string.Join(", ", r.Files.Charts.Select(Path.GetFileName))}");
     }
 
     /// <summary>Phases and curve points as lines; progress at most every few seconds.</summary>
