@@ -17,6 +17,7 @@ public static class Program
         BenchCommand.Create(),
         DevicesCommand.Create(),
         PruneCommand.Create(),
+        SweepCommand.Create(),
     };
 
     public static int Main(string[] args)

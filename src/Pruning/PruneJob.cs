@@ -24,13 +24,13 @@ public static class PruneJob
         var data = loaded.Data ?? throw new ArgumentException($"{modelPath} records no data set (standalone.data metadata); prune needs the data it was trained on");
         var train = DataCatalog.Load(data.Dataset, dataDirectory, train: true);
         var test = DataCatalog.Load(data.Dataset, dataDirectory, train: false);
-        Directory.CreateDirectory(outputDirectory);
         int c = data.Input[0], h = data.Input[1], w = data.Input[2];
         var before = ModelStats.Measure(loaded.Model, c, h, w);
         double baselineSpeed = options.MeasureThroughput ? InferenceSpeed.ImagesPerSecond(loaded.Model, c, h, w) : double.NaN;
 
         var outcome = new PruningRun(loaded.Model, data, train, test, options, observer).Run(cancel);
 
+        Directory.CreateDirectory(outputDirectory);
         var after = ModelStats.Measure(outcome.Model, c, h, w);
         if (after.Macs != outcome.Cost.Macs || after.Parameters != outcome.Cost.Parameters)
             throw new InvalidOperationException($"compaction: the compacted model has {after.Macs:N0} MACs and {after.Parameters:N0} parameters, the mask predicted {outcome.Cost.Macs:N0} and {outcome.Cost.Parameters:N0}");

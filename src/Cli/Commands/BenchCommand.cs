@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Standalone.Pruning.Benchmarks;
 using Standalone.Models.Benchmarks;
 using Standalone.Models.IO;
 
@@ -41,6 +42,12 @@ internal static class BenchCommand
                 ["resnet20_train_img_s"] = Math.Round(result.ResNet20TrainImagesPerSecond, 1),
                 ["resnet20_infer_img_s"] = Math.Round(result.ResNet20InferImagesPerSecond, 1),
             };
+            Console.Error.WriteLine("measuring attribution passes (batch 128) ...");
+            var scoring = ScoringBenchmark.Run(repetitions: parse.GetValue(quick) ? 3 : reps);
+            keys["train_step_ms"] = Math.Round(scoring.TrainStepMs, 1);
+            keys["singe_step_ms"] = Math.Round(scoring.SingeStepMs, 1);
+            keys["taylor_pass_ms"] = Math.Round(scoring.TaylorPassMs, 1);
+            keys["lrp_pass_ms"] = Math.Round(scoring.LrpPassMs, 1);
             foreach (var (key, value) in keys) Console.WriteLine($"{key,-24} {value}");
             Console.WriteLine($"device: {result.Device}; training: {result.Gen0Collections} gen-0 GCs over {result.TimedTrainSteps} timed steps, " +
                 $"{result.AllocatedKilobytesPerTrainStep:F0} KiB managed allocation per step, {result.PoolArraysAllocatedWhenWarm} new pooled buffers once warm");

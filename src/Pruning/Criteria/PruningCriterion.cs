@@ -21,7 +21,7 @@ public interface IPruningCriterion
 /// <summary>A batch of normalised images [N, C, H, W] and their labels (Int64 [N]) on the model's device.</summary>
 public readonly record struct ScoringBatch(Tensor Images, Tensor Labels);
 
-public sealed class ScoringContext
+public sealed record ScoringContext
 {
     public required DependencyGraph Graph { get; init; }
     public required ChannelMask Mask { get; init; }

@@ -1,0 +1,64 @@
+// What attribution costs next to training, on the bench's ResNet-20 (1×32×32, 10 classes, batch 128): one training
+// step (forward, cross-entropy, backward, SGD), one SInGE layer-path step (the parameters of one unit scaled, one
+// forward + backward), one Taylor pass and one LRP pass over the batch. Medians of timed repetitions after warm-up.
+using System.Diagnostics;
+using Standalone.Autograd;
+using Standalone.Autograd.Optim;
+using Standalone.Models.Benchmarks;
+using Standalone.Pruning.Attribution;
+using Standalone.Pruning.Criteria;
+using Standalone.Pruning.Graph;
+using Standalone.Pruning.Masking;
+
+namespace Standalone.Pruning.Benchmarks;
+
+public sealed record ScoringCost(double TrainStepMs, double SingeStepMs, double TaylorPassMs, double LrpPassMs);
+
+public static class ScoringBenchmark
+{
+    public static ScoringCost Run(int batchSize = 128, int repetitions = 5)
+    {
+        var model = ThroughputBenchmark.CreateModel();
+        var rng = new Rng(3);
+        using var x = Tensor.RandomNormal(new Shape(batchSize, 1, 32, 32), 0, 1, rng);
+        using var labels = Tensor.FromArray(Enumerable.Range(0, batchSize).Select(i => (long)(i % 10)).ToArray(), batchSize);
+        var batch = new ScoringBatch(x, labels);
+        var graph = DependencyGraph.Build(model, 1, 32, 32);
+        var context = new ScoringContext { Graph = graph, Mask = new ChannelMask(graph), Batches = () => [batch], Units = [graph.Units[^1]] };
+        var optimizer = new Sgd(model.Parameters(), 0.01, momentum: 0.9, weightDecay: 5e-4);
+
+        double train = Median(repetitions, () =>
+        {
+            model.Train();
+            using var scope = TensorScope.Begin();
+            optimizer.ZeroGrad();
+            F.CrossEntropy(model.Forward(Variable.Constant(x)), labels).Backward();
+            optimizer.Step();
+        });
+        // One path point of one unit: S = 1 (S steps cost S times this).
+        var singe = new SingeCriterion(new SingeOptions { Steps = 1 });
+        double singeStep = Median(repetitions, () => singe.Score(context));
+        var taylor = new ActivationCriterion(ActivationScore.TaylorAbs, new OutputGradientOptions());
+        double taylorPass = Median(repetitions, () => taylor.Score(context with { Units = null }));
+        double lrpPass = Median(repetitions, () =>
+        {
+            using var result = Lrp.Explain(model, x, labels, LrpOptions.Default);
+        });
+        return new ScoringCost(train, singeStep, taylorPass, lrpPass);
+    }
+
+    private static double Median(int repetitions, Action action)
+    {
+        action(); // warm-up
+        var times = new List<double>();
+        for (int r = 0; r < repetitions; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            Tensor.DefaultBackend.Synchronize();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

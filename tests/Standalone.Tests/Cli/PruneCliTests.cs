@@ -1,0 +1,50 @@
+// `standalone prune` in-process on the shipped model with a quick configuration: the files of the report exist,
+// report.json has the documented keys, and the compacted model loads and evaluates with `eval`.
+using System.Text.Json;
+using Standalone.Cli;
+using Standalone.Tests.Support;
+
+namespace Standalone.Tests.Cli;
+
+[NonParallelizable]
+public sealed class PruneCliTests : CliTest
+{
+    [Test]
+    public void PruneWritesTheCompactedModelAndTheReport()
+    {
+        string output = Path.Combine(Scratch, "run");
+        int code = Program.Main(["prune", "--criterion", "l1", "--target-macs", "0.3", "--finetune-epochs", "0", "--test-images", "300",
+            "--curve-images", "100", "--no-throughput", "--out", output]);
+        Assert.That(code, Is.EqualTo(0), Error.ToString());
+        foreach (string file in new[] { "model.safetensors", "model.onnx", "report.json", "report.md", "accuracy_vs_macs.svg", "channels_per_layer.svg" })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+        var root = report.RootElement;
+        foreach (string key in new[] { "criterion", "schedule", "options", "seed", "baseline", "pruned", "accuracy_before_finetune", "timings", "layers", "files" })
+            Assert.That(root.TryGetProperty(key, out _), key);
+        Assert.That(root.GetProperty("criterion").GetString(), Is.EqualTo("l1"));
+        Assert.That(root.GetProperty("schedule").GetString(), Is.EqualTo("one-shot"));
+        foreach (string part in new[] { "baseline", "pruned" })
+            foreach (string key in new[] { "accuracy", "params", "macs" })
+                Assert.That(root.GetProperty(part).TryGetProperty(key, out _), $"{part}.{key}");
+        long before = root.GetProperty("baseline").GetProperty("macs").GetInt64(), after = root.GetProperty("pruned").GetProperty("macs").GetInt64();
+        Assert.That(1 - (double)after / before, Is.GreaterThanOrEqualTo(0.3));
+        Assert.That(root.GetProperty("layers")[0].GetProperty("name").GetString(), Is.EqualTo("conv1"));
+        Assert.That(root.GetProperty("files").GetProperty("model").GetString(), Is.EqualTo(Path.Combine(output, "model.safetensors")));
+
+        // The compacted model is an ordinary model file.
+        string json = Path.Combine(Scratch, "eval.json");
+        Assert.That(Program.Main(["eval", "--model", Path.Combine(output, "model.safetensors"), "--json", json]), Is.EqualTo(0), Error.ToString());
+        using var eval = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.That(eval.RootElement.GetProperty("macs").GetInt64(), Is.EqualTo(after));
+        Assert.That(Out.ToString(), Does.Contain("pruned resnet20"));
+    }
+
+    [TestCase("prune --criterion fisher", "unknown criterion 'fisher'")]
+    [TestCase("prune --target-macs 0.5 --ratio 0.3", "give one of --target-macs, --target-params, --ratio")]
+    [TestCase("prune --target-macs 1.5", "in (0, 1)")]
+    [TestCase("prune --schedule gradual", "unknown schedule 'gradual'")]
+    [TestCase("prune --ignore layer9.conv --finetune-epochs 0 --test-images 10 --no-throughput", "--ignore: 'layer9.conv' is not a Conv2d or Linear")]
+    public void BadInputIsOneSentence(string args, string expected) => AssertOneSentenceError(args.Split(' '), expected);
+}

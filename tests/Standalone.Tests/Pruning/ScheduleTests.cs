@@ -1,0 +1,118 @@
+// The schedules end to end on a small synthetic set: each reaches its target (and stops just past it), respects the
+// per-layer floor, round-to, ignored layers and per-layer ratios, and leaves a compacted model whose measured
+// counts equal what the mask predicted.
+using Standalone.Models.Data;
+using Standalone.Models.Nn;
+using Standalone.Models.Stats;
+using Standalone.Models.Zoo;
+using Standalone.Pruning.Schedules;
+
+namespace Standalone.Tests.Pruning;
+
+public class ScheduleTests
+{
+    private static readonly ImageDataset All = Synthetic.Create(192, 1, 8, 8, 4, seed: 2);
+    private static readonly ImageDataset Train = All.Subset(Enumerable.Range(0, 128).ToArray());
+    private static readonly ImageDataset Test = All.Subset(Enumerable.Range(128, 64).ToArray());
+
+    private static DataInfo Info()
+    {
+        var (mean, std) = Train.ChannelStatistics();
+        return new DataInfo { Dataset = "synthetic", Mean = mean, Std = std, Input = [1, 8, 8], Classes = Train.Classes.ToArray() };
+    }
+
+    private static readonly PruneOptions Quick = new()
+    {
+        ScoreBatches = 1, ScoreBatchSize = 16, BatchSize = 32, IterativeSteps = 2, EntwinedSteps = 1, FineTuneEpochs = 0.25,
+        CurveImages = 32, MeasureThroughput = false, Singe = new() { Steps = 2 }, Seed = 3,
+    };
+
+    private static (PruneOutcome Outcome, Module Model) Run(PruneOptions options, string shortcut = "A")
+    {
+        var model = ModelZoo.Create(new ModelSpec { Architecture = "resnet20", Shortcut = shortcut, InChannels = 1, NumClasses = 4 }, seed: 1);
+        var outcome = new PruningRun(model, Info(), Train, Test, options).Run();
+        var stats = ModelStats.Measure(model, 1, 8, 8);
+        Assert.That((stats.Macs, stats.Parameters), Is.EqualTo((outcome.Cost.Macs, outcome.Cost.Parameters)), "compacted model vs mask cost");
+        Assert.That(outcome.Accuracy, Is.InRange(0, 1));
+        return (outcome, model);
+    }
+
+    /// <summary>The largest share of the baseline MACs one group can carry: selection may overshoot by at most that.</summary>
+    private const double OneGroupOvershoot = 0.06;
+
+    [TestCase("l1")]
+    [TestCase("taylor-sq")]
+    [TestCase("lrp")]
+    public void OneShotGlobalStopsJustPastTheMacsTarget(string criterion)
+    {
+        var (outcome, _) = Run(Quick with { Criterion = criterion, Schedule = ScheduleKind.OneShot, Target = new PruningTarget(TargetKind.Macs, 0.4) });
+        Assert.That(outcome.Cost.MacsRemoved, Is.InRange(0.4, 0.4 + OneGroupOvershoot));
+        Assert.That(outcome.Curve.Select(p => p.Label), Is.EqualTo(new[] { "baseline", "one-shot", "fine-tuned" }));
+    }
+
+    [Test]
+    public void ParameterTargetIsMetOnParameters()
+    {
+        var (outcome, _) = Run(Quick with { Criterion = "l2", Schedule = ScheduleKind.OneShot, Target = new PruningTarget(TargetKind.Parameters, 0.3) });
+        Assert.That(outcome.Cost.ParametersRemoved, Is.InRange(0.3, 0.3 + OneGroupOvershoot));
+    }
+
+    [Test]
+    public void PerLayerRatioTakesTheSameShareFromEveryUnitUnlessOverridden()
+    {
+        var options = Quick with
+        {
+            Criterion = "bn-scale", Schedule = ScheduleKind.OneShot, GlobalRanking = false, Target = new PruningTarget(TargetKind.Channels, 0.25),
+            Selection = new SelectionOptions { LayerRatios = new Dictionary<string, double> { ["layer1.0.conv1"] = 0.5 } },
+        };
+        var (outcome, _) = Run(options);
+        foreach (var unit in outcome.Graph.Units)
+        {
+            double share = unit.Name == "layer1.0.conv1" ? 0.5 : 0.25;
+            Assert.That(outcome.Mask.Alive(unit), Is.EqualTo(unit.Groups.Count - (int)Math.Round(unit.Groups.Count * share, MidpointRounding.AwayFromZero)), unit.Name);
+        }
+    }
+
+    [Test]
+    public void RoundToMinChannelsAndIgnoredLayersAreRespected()
+    {
+        var options = Quick with
+        {
+            Criterion = "l1", Schedule = ScheduleKind.OneShot, Target = new PruningTarget(TargetKind.Macs, 0.6),
+            Selection = new SelectionOptions { RoundTo = 4, MinChannels = 4 }, Ignore = ["layer3.1.conv1"],
+        };
+        var (outcome, model) = Run(options);
+        foreach (var unit in outcome.Graph.Units)
+        {
+            Assert.That(outcome.Mask.Alive(unit) % 4, Is.EqualTo(0), unit.Name);
+            Assert.That(outcome.Mask.Alive(unit), Is.GreaterThanOrEqualTo(4), unit.Name);
+        }
+        Assert.That(outcome.Graph.Units.Select(u => u.Name), Does.Not.Contain("layer3.1.conv1"));
+        Assert.That(((BasicBlock)((ResNetCifar)model).Stages[2].Layers[1]).Conv1.OutChannels, Is.EqualTo(64));
+    }
+
+    [Test]
+    public void IterativePrunesInStepsWithFineTuningUntilTheTarget()
+    {
+        var (outcome, _) = Run(Quick with { Criterion = "taylor-abs", Schedule = ScheduleKind.Iterative, IterativeStep = 0.1, Target = new PruningTarget(TargetKind.Channels, 0.3) }, shortcut: "B");
+        Assert.That(outcome.Mask.PrunedCount, Is.InRange((int)Math.Ceiling(0.3 * outcome.Graph.Groups.Count), (int)Math.Ceiling(0.3 * outcome.Graph.Groups.Count) + 1));
+        // baseline, three iterations of 10 %, fine-tuned
+        Assert.That(outcome.Curve.Select(p => p.Label), Is.EqualTo(new[] { "baseline", "iteration 1", "iteration 2", "iteration 3", "fine-tuned" }));
+    }
+
+    [Test]
+    public void EntwinedWorksLayerByLayerToTheQuotas()
+    {
+        var (outcome, _) = Run(Quick with { Criterion = "singe", Target = new PruningTarget(TargetKind.Macs, 0.5), EntwinedFraction = 0.1 });
+        Assert.That(outcome.Cost.MacsRemoved, Is.InRange(0.5, 0.5 + OneGroupOvershoot));
+        // One curve point per unit that was pruned, in network order, between the baseline and the final point.
+        var labels = outcome.Curve.Select(p => p.Label).ToList();
+        Assert.That(labels[0], Is.EqualTo("baseline"));
+        Assert.That(labels[^1], Is.EqualTo("fine-tuned"));
+        var unitOrder = outcome.Graph.Units.Select(u => u.Name).ToList();
+        var visited = labels.Skip(1).SkipLast(1).Select(l => unitOrder.IndexOf(l)).ToList();
+        Assert.That(visited, Is.All.GreaterThanOrEqualTo(0));
+        Assert.That(visited, Is.Ordered);
+        Assert.That(visited.Count, Is.GreaterThan(3));
+    }
+}
