@@ -1,6 +1,7 @@
 // The whole of `standalone prune` as one call: load the model file and its data set, run the pruning schedule,
 // save the compacted model (a normal model file, loadable by eval/info), measure throughput, write the reports.
 using Standalone.Models.Data;
+using Standalone.Models.IO;
 using Standalone.Models.IO.Onnx;
 using Standalone.Models.Stats;
 using Standalone.Models.Training;
@@ -16,21 +17,58 @@ public static class PruneJob
     public const string MarkdownFile = "report.md";
     public const string OnnxFile = "model.onnx";
 
+    public const string CheckpointFile = "checkpoint.safetensors";
+
+    /// <summary>A new run. The checkpoint (<see cref="CheckpointFile"/>) in the output directory is kept up to date until the run finishes.</summary>
     public static PruneReport Run(string modelPath, string? dataDirectory, PruneOptions options, string outputDirectory,
-        IPruneObserver? observer = null, CancellationToken cancel = default)
+        IPruneObserver? observer = null, CancellationToken cancel = default) =>
+        Execute(new PruneState { Options = options, ModelPath = Path.GetFullPath(modelPath), DataDirectory = dataDirectory is null ? null : Path.GetFullPath(dataDirectory) }, outputDirectory, null, observer, cancel);
+
+    /// <summary>Continues the interrupted run whose checkpoint is in <paramref name="outputDirectory"/>.</summary>
+    public static PruneReport Resume(string outputDirectory, IPruneObserver? observer = null, CancellationToken cancel = default)
     {
+        string path = Path.Combine(outputDirectory, CheckpointFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{outputDirectory} holds no pruning checkpoint ({CheckpointFile}): nothing to resume");
+        using var file = SafeTensors.Read(path);
+        var state = file.Metadata.TryGetValue(PruneState.MetadataKey, out var json) ? MetadataJson.Read<PruneState>(json, path, "pruning state")
+            : throw new InvalidDataException($"{path} has no '{PruneState.MetadataKey}' metadata: it is not a pruning checkpoint");
+        return Execute(state, outputDirectory, file, observer, cancel);
+    }
+
+    /// <summary>The state a checkpoint holds (what `prune --resume` will continue).</summary>
+    public static PruneState Inspect(string outputDirectory)
+    {
+        string path = Path.Combine(outputDirectory, CheckpointFile);
+        using var file = SafeTensors.Read(path);
+        return MetadataJson.Read<PruneState>(file.Metadata[PruneState.MetadataKey], path, "pruning state");
+    }
+
+    private static PruneReport Execute(PruneState state, string outputDirectory, SafeTensorsFile? checkpoint, IPruneObserver? observer, CancellationToken cancel)
+    {
+        var options = state.Options;
         options.Validate();
+        string modelPath = state.ModelPath;
         var loaded = Checkpoint.LoadModel(modelPath);
         var data = loaded.Data ?? throw new ArgumentException($"{modelPath} records no data set (standalone.data metadata); prune needs the data it was trained on");
-        var train = DataCatalog.Load(data.Dataset, dataDirectory, train: true);
-        var test = DataCatalog.Load(data.Dataset, dataDirectory, train: false);
+        var train = DataCatalog.Load(data.Dataset, state.DataDirectory, train: true);
+        var test = DataCatalog.Load(data.Dataset, state.DataDirectory, train: false);
         int c = data.Input[0], h = data.Input[1], w = data.Input[2];
         var before = ModelStats.Measure(loaded.Model, c, h, w);
         double baselineSpeed = options.MeasureThroughput ? InferenceSpeed.ImagesPerSecond(loaded.Model, c, h, w) : double.NaN;
+        if (checkpoint != null)
+            loaded.Model.LoadStateDict(checkpoint.Tensors.Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal))
+                .ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal));
 
-        var outcome = new PruningRun(loaded.Model, data, train, test, options, observer).Run(cancel);
-
+        string checkpointPath = Path.Combine(outputDirectory, CheckpointFile);
+        var run = new PruningRun(loaded.Model, data, train, test, options, observer, state)
+        {
+            Checkpoint = (current, optimizer) => Checkpoint.SaveModel(checkpointPath, loaded.Model, loaded.Spec, data,
+                new Dictionary<string, string> { [PruneState.MetadataKey] = MetadataJson.Write(current) }, optimizer),
+            RestoreOptimizer = checkpoint == null ? null : optimizer => Checkpoint.LoadOptimizerState(checkpoint, loaded.Model, optimizer),
+        };
         Directory.CreateDirectory(outputDirectory);
+        var outcome = run.Run(cancel);
+
         var after = ModelStats.Measure(outcome.Model, c, h, w);
         if (after.Macs != outcome.Cost.Macs || after.Parameters != outcome.Cost.Parameters)
             throw new InvalidOperationException($"compaction: the compacted model has {after.Macs:N0} MACs and {after.Parameters:N0} parameters, the mask predicted {outcome.Cost.Macs:N0} and {outcome.Cost.Parameters:N0}");
@@ -59,6 +97,7 @@ public static class PruneJob
             Pruned = new ModelSummary(outcome.Accuracy, after.Parameters, after.Macs),
             AccuracyBeforeFinetune = outcome.AccuracyBeforeFinetune,
             Timings = outcome.Timings,
+            FineTuneSteps = outcome.FineTuneSteps,
             Layers = layers,
             Curve = outcome.Curve,
             Throughput = throughput,
@@ -68,6 +107,7 @@ public static class PruneJob
         };
         ReportWriter.WriteJson(report, report.Files.Report);
         ReportWriter.WriteMarkdown(report, report.Files.Markdown);
+        File.Delete(checkpointPath); // the run is complete: the model file and the report are its result
         return report;
     }
 

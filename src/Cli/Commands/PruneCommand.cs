@@ -46,15 +46,23 @@ internal static class PruneCommand
         var lr = new Option<double>("--lr") { HelpName = "LR", Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
         var testImages = new Option<int>("--test-images") { HelpName = "N", Description = "Evaluate on the first N test images only (0: all) — for quick trials.", DefaultValueFactory = _ => 0 };
+        var resume = new Option<string?>("--resume") { HelpName = "DIR", Description = "Continue the interrupted run in DIR with the options it was started with (other options are ignored)." };
         var noThroughput = new Option<bool>("--no-throughput") { Description = "Skip measuring inference images/s of the baseline and the pruned model." };
         var command = new Command("prune", "Prune a trained model by attribution (SInGE, LRP, Taylor) or a classic criterion; write the smaller model and a report.")
         {
             model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization,
             scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, step, iterativeSteps, entwinedFraction, entwinedSteps,
-            epochs, lr, curveImages, testImages, noThroughput,
+            epochs, lr, curveImages, testImages, noThroughput, resume,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(resume) is { } resumeDir)
+            {
+                var saved = PruneJob.Inspect(resumeDir);
+                Console.WriteLine($"resuming {resumeDir}: {saved.Options.Criterion} ({PruneOptions.ScheduleName(saved.Options.ResolvedSchedule)}) on {saved.ModelPath}, " +
+                    $"phase {saved.Phase}, {saved.Pruned.Length} groups pruned, {saved.TunerSteps} fine-tuning steps done");
+                return Execute(() => PruneJob.Resume(resumeDir, new LineObserver(), Cancel.Token), resumeDir);
+            }
             string rankingName = parse.GetValue(ranking)!;
             if (rankingName is not ("global" or "layer")) throw new ArgumentException($"--ranking must be global or layer, got '{rankingName}'");
             var options = new PruneOptions
@@ -98,29 +106,37 @@ internal static class PruneCommand
             string outDir = parse.GetValue(output) ?? Path.Combine("runs", "prune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
 
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                if (cancel.IsCancellationRequested) return;
-                e.Cancel = true;
-                cancel.Cancel();
-                Console.Error.WriteLine("interrupted: stopping ...");
-            };
-            Console.CancelKeyPress += onCancel;
-            try
-            {
-                var report = PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), cancel.Token);
-                Print(report);
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("stopped before the run finished; nothing was written to the model file");
-                return 130;
-            }
-            finally { Console.CancelKeyPress -= onCancel; }
+            return Execute(() => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), Cancel.Token), outDir);
         });
         return command;
+    }
+
+    private static CancellationTokenSource Cancel { get; set; } = new();
+
+    /// <summary>Runs the job with Ctrl+C wired to a checkpoint-and-stop; prints the table or how to resume.</summary>
+    private static int Execute(Func<PruneReport> job, string outDir)
+    {
+        using var cancel = Cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cancel.IsCancellationRequested) return; // a second Ctrl+C ends the process at once
+            e.Cancel = true;
+            cancel.Cancel();
+            Console.Error.WriteLine("interrupted: saving a checkpoint ...");
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            Print(job());
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine($"stopped; checkpoint {Path.Combine(outDir, PruneJob.CheckpointFile)}");
+            Console.WriteLine($"continue with: standalone prune --resume {outDir}");
+            return 130;
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
     }
 
     private static ScoreNormalization ParseNormalization(string name) => name switch

@@ -13,9 +13,10 @@ namespace Standalone.Pruning.Criteria;
 
 public enum ActivationScore { Gradient, Taylor, TaylorAbs, TaylorSquared }
 
-public sealed class ActivationCriterion(ActivationScore kind, OutputGradientOptions gradient) : IPruningCriterion
+public sealed class ActivationCriterion(ActivationScore kind, OutputGradientOptions gradient) : IPruningCriterion, IRandomizedCriterion
 {
     private readonly OutputGradient _seed = new(gradient);
+    public Rng Rng => _seed.Rng;
 
     public string Name => kind switch
     {

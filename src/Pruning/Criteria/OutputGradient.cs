@@ -20,6 +20,7 @@ public sealed record OutputGradientOptions
 internal sealed class OutputGradient(OutputGradientOptions options)
 {
     private readonly Rng _rng = new(options.Seed);
+    public Rng Rng => _rng;
 
     /// <summary>The seed gradient for logits [N, K] and labels [N]; the caller disposes it.</summary>
     public Tensor For(Tensor logits, Tensor labels)

@@ -18,6 +18,12 @@ public interface IPruningCriterion
     double[] Score(ScoringContext context);
 }
 
+/// <summary>A criterion that draws random numbers; resumable runs save and restore its generator.</summary>
+public interface IRandomizedCriterion
+{
+    Rng Rng { get; }
+}
+
 /// <summary>A batch of normalised images [N, C, H, W] and their labels (Int64 [N]) on the model's device.</summary>
 public readonly record struct ScoringBatch(Tensor Images, Tensor Labels);
 

@@ -44,9 +44,10 @@ public sealed class BnScaleCriterion : IPruningCriterion
 }
 
 /// <summary>random: uniform scores from a seeded generator (the sanity floor every criterion should beat).</summary>
-public sealed class RandomCriterion(ulong seed) : IPruningCriterion
+public sealed class RandomCriterion(ulong seed) : IPruningCriterion, IRandomizedCriterion
 {
     private readonly Rng _rng = new(seed);
+    public Rng Rng => _rng;
     public string Name => "random";
     public bool NeedsData => false;
 

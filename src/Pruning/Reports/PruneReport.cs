@@ -32,6 +32,8 @@ public sealed record PruneReport
     public required ModelSummary Pruned { get; init; }
     public required double AccuracyBeforeFinetune { get; init; }
     public required Timings Timings { get; init; }
+    /// <summary>SGD steps of fine-tuning over the whole run (interleaved and final).</summary>
+    public required long FineTuneSteps { get; init; }
     public required IReadOnlyList<LayerWidth> Layers { get; init; }
     public required IReadOnlyList<CurvePoint> Curve { get; init; }
     public Throughput? Throughput { get; init; }

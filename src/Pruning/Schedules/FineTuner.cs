@@ -38,20 +38,34 @@ public sealed class FineTuner
     public Optimizer Optimizer { get; }
     public double BaseLearningRate { get; }
     public int BatchesPerEpoch => _loader.BatchesPerEpoch;
+    /// <summary>Where the next batch comes from: epoch and batch index within it.</summary>
     public int Epoch { get; private set; }
+    public int Batch { get; private set; }
     public long StepsTaken { get; private set; }
 
+    /// <summary>Continues from a saved position (a resumed run): the next batch is batch <paramref name="batch"/> of <paramref name="epoch"/>.</summary>
+    public void Restore(int epoch, int batch, long steps)
+    {
+        _batches?.Dispose();
+        _batches = null;
+        (Epoch, Batch, StepsTaken) = (epoch, batch, steps);
+    }
+
     /// <summary>
-    /// Takes <paramref name="steps"/> SGD steps; the learning rate of step i is <paramref name="learningRate"/>(i)
+    /// Takes <paramref name="steps"/> SGD steps (fewer when cancelled: the count taken is in <paramref name="taken"/>); the learning rate of step i is <paramref name="learningRate"/>(i)
     /// (constant base rate when null). Returns the mean training loss.
     /// </summary>
     public double Run(int steps, ChannelMask? mask, Func<int, double>? learningRate = null, Action<int, double>? progress = null, CancellationToken cancel = default)
+        => Run(steps, mask, out _, learningRate, progress, cancel);
+
+    public double Run(int steps, ChannelMask? mask, out int taken, Func<int, double>? learningRate = null, Action<int, double>? progress = null, CancellationToken cancel = default)
     {
         _model.Train();
         double lossSum = 0;
+        taken = 0;
         for (int i = 0; i < steps; i++)
         {
-            cancel.ThrowIfCancellationRequested();
+            if (cancel.IsCancellationRequested) return double.NaN;
             var batch = NextBatch();
             using (TensorScope.Begin())
             {
@@ -68,6 +82,7 @@ public sealed class FineTuner
                 progress?.Invoke(i + 1, value);
             }
             StepsTaken++;
+            taken++;
         }
         return steps == 0 ? double.NaN : lossSum / steps;
     }
@@ -76,11 +91,16 @@ public sealed class FineTuner
     {
         while (true)
         {
-            _batches ??= _loader.Epoch(Epoch).GetEnumerator();
-            if (_batches.MoveNext()) return _batches.Current;
+            _batches ??= _loader.Epoch(Epoch, Batch).GetEnumerator();
+            if (_batches.MoveNext())
+            {
+                Batch++;
+                return _batches.Current;
+            }
             _batches.Dispose();
             _batches = null;
             Epoch++;
+            Batch = 0;
         }
     }
 }

@@ -5,9 +5,12 @@
 //   iterative  score, prune IterativeStep of the original groups (global), fine-tune IterativeSteps steps; repeat
 //   entwined   per-unit quotas from a global ranking of layer-normalised scores; then unit by unit in network order:
 //              score that unit on fresh batches, prune q lowest, fine-tune EntwinedSteps steps, until its quota is met
-// Every schedule ends with FineTuneEpochs epochs of fine-tuning (cosine-decayed rate) and compaction.
+// Every schedule ends with FineTuneEpochs epochs of fine-tuning (cosine-decayed rate) and compaction. The run is a
+// state machine over PruneState: after every round (and every 100 final fine-tuning steps, and on cancellation) the
+// state goes to the checkpoint callback, and a run built from a saved state continues exactly where it stopped.
 using System.Diagnostics;
-using Standalone.Autograd;
+using System.Globalization;
+using Standalone.Autograd.Optim;
 using Standalone.Models.Data;
 using Standalone.Models.Nn;
 using Standalone.Models.Training;
@@ -27,142 +30,265 @@ public interface IPruneObserver
 }
 
 public sealed record PruneOutcome(Module Model, DependencyGraph Graph, ChannelMask Mask, PruningCost Cost, Dictionary<string, int[]> ShortcutPadding,
-    double BaselineAccuracy, double AccuracyBeforeFinetune, double Accuracy, IReadOnlyList<CurvePoint> Curve, Timings Timings);
+    double BaselineAccuracy, double AccuracyBeforeFinetune, double Accuracy, IReadOnlyList<CurvePoint> Curve, Timings Timings, long FineTuneSteps);
 
 public sealed class PruningRun
 {
+    private const int FinalCheckpointEvery = 100;
+
     private readonly Module _model;
     private readonly DataInfo _data;
     private readonly ImageDataset _train, _test;
     private readonly PruneOptions _options;
     private readonly IPruneObserver _observer;
-    private readonly Stopwatch _scoring = new(), _fineTuning = new(), _evaluation = new();
-    private readonly List<CurvePoint> _curve = new();
+    private readonly List<Module> _ignored;
+    private readonly Stopwatch _scoring = new(), _fineTuning = new(), _evaluation = new(), _total = new();
+    private PruneState _state;
     private DataLoader? _curveLoader;
+    private DependencyGraph _graph = null!;
+    private ChannelMask _mask = null!;
+    private FineTuner _tuner = null!;
+    private ScoringData _scoringData = null!;
+    private IPruningCriterion _criterion = null!;
 
-    public PruningRun(Module model, DataInfo data, ImageDataset train, ImageDataset test, PruneOptions options, IPruneObserver? observer = null)
+    /// <param name="state">A saved state to continue from (the model then holds the checkpoint's weights), or null for a new run.</param>
+    public PruningRun(Module model, DataInfo data, ImageDataset train, ImageDataset test, PruneOptions options, IPruneObserver? observer = null,
+        PruneState? state = null)
     {
         options.Validate();
         (_model, _data, _train, _options) = (model, data, train, options);
         _test = options.TestImages > 0 && options.TestImages < test.Count
             ? test.Subset(Enumerable.Range(0, options.TestImages).ToArray(), $"{test.Name} (first {options.TestImages})") : test;
         _observer = observer ?? new NullObserver();
+        var names = _model.NamedModules().ToDictionary(m => m.Name, m => m.Module);
+        _ignored = options.Ignore.Select(n => names.TryGetValue(n, out var m) && m is Conv2d or Linear ? m
+            : throw new ArgumentException($"--ignore: '{n}' is not a Conv2d or Linear of the model (names are state-dict prefixes such as layer1.0.conv1)")).ToList();
+        _state = state ?? new PruneState { Options = options, ModelPath = "" };
     }
+
+    /// <summary>Receives the run's state at every checkpoint (with the model and optimizer as they are then).</summary>
+    public Action<PruneState, Optimizer>? Checkpoint { get; init; }
+
+    /// <summary>Restores the optimizer state of a resumed run once the optimizer exists.</summary>
+    public Action<Optimizer>? RestoreOptimizer { get; init; }
 
     public PruneOutcome Run(CancellationToken cancel = default)
     {
-        var total = Stopwatch.StartNew();
+        _cancel = cancel;
+        _total.Start();
         int c = _data.Input[0], h = _data.Input[1], w = _data.Input[2];
-        var names = _model.NamedModules().ToDictionary(m => m.Name, m => m.Module);
-        var ignored = _options.Ignore.Select(n => names.TryGetValue(n, out var m) && m is Conv2d or Linear ? m
-            : throw new ArgumentException($"--ignore: '{n}' is not a Conv2d or Linear of the model (names are state-dict prefixes such as layer1.0.conv1)")).ToList();
         _observer.Phase("tracing the dependency graph");
-        var graph = DependencyGraph.Build(_model, c, h, w, ignored);
-        var mask = new ChannelMask(graph);
-        if (graph.Groups.Count == 0) throw new InvalidOperationException("the model has no prunable channel groups (every channel is tied to the input, the output or an ignored layer)");
+        _graph = DependencyGraph.Build(_model, c, h, w, _ignored);
+        if (_graph.Groups.Count == 0) throw new InvalidOperationException("the model has no prunable channel groups (every channel is tied to the input, the output or an ignored layer)");
+        _mask = new ChannelMask(_graph);
+        _mask.Prune(_state.Pruned.Select(id => id >= 0 && id < _graph.Groups.Count ? _graph.Groups[id]
+            : throw new InvalidDataException($"checkpoint: pruned group {id} does not exist in this model's {_graph.Groups.Count} groups")));
+        _criterion = _options.CreateCriterion(_data);
+        if (_criterion is IRandomizedCriterion randomized && _state.CriterionRng is { } words)
+            randomized.Rng.State = (Word(words, 0), Word(words, 1), Word(words, 2), Word(words, 3));
+        _scoringData = new ScoringData(_train, _data, _options) { Position = (_state.ScoringEpoch, _state.ScoringBatch) };
+        _tuner = new FineTuner(_model, _train, _data, _options);
+        _tuner.Restore(_state.TunerEpoch, _state.TunerBatch, _state.TunerSteps);
+        RestoreOptimizer?.Invoke(_tuner.Optimizer);
+        _mask.Apply(_tuner.Optimizer);
 
-        _observer.Phase("evaluating the baseline");
-        double baseline = Evaluate(_test, cancel);
-        Point("baseline", mask, cancel);
-
-        var criterion = _options.CreateCriterion(_data);
-        var scoring = new ScoringData(_train, _data, _options);
-        var tuner = new FineTuner(_model, _train, _data, _options);
-        double[] Score(IReadOnlyList<PruningUnit>? units)
+        if (double.IsNaN(_state.BaselineAccuracy))
         {
-            _scoring.Start();
-            try
+            _observer.Phase("evaluating the baseline");
+            _state = _state with { BaselineAccuracy = Evaluate(cancel) };
+            Point("baseline", cancel);
+            Save();
+        }
+        if (_state.Phase == "pruning")
+        {
+            switch (_options.ResolvedSchedule)
             {
-                using var scope = TensorScope.Begin();
-                return criterion.Score(new ScoringContext { Graph = graph, Mask = mask, Batches = scoring.Next, Units = units });
+                case ScheduleKind.OneShot: OneShot(cancel); break;
+                case ScheduleKind.Iterative: Iterative(cancel); break;
+                default: Entwined(cancel); break;
             }
-            finally { _scoring.Stop(); }
+            _state = _state with { Phase = "final" };
+            Save();
         }
-        void Tune(int steps, Func<int, double>? rate = null)
-        {
-            if (steps == 0) return;
-            _fineTuning.Start();
-            try { tuner.Run(steps, mask, rate, (i, _) => _observer.Progress("fine-tuning", i, steps), cancel); }
-            finally { _fineTuning.Stop(); }
-        }
+        if (_state.Phase == "final") Final(cancel);
 
-        switch (_options.ResolvedSchedule)
-        {
-            case ScheduleKind.OneShot:
-                _observer.Phase($"scoring every channel ({criterion.Name})");
-                var scores = Selection.Normalize(graph, Score(null), _options.Selection.Normalization);
-                mask.Prune(_options.GlobalRanking || _options.Target.Kind != TargetKind.Channels
-                    ? Selection.Global(mask, scores, _options.Target, _options.Selection)
-                    : Selection.PerLayer(mask, scores, _options.Target.Fraction, _options.Selection));
-                mask.Apply(tuner.Optimizer);
-                Point("one-shot", mask, cancel);
-                break;
-            case ScheduleKind.Iterative:
-                int stepGroups = Math.Max(1, (int)Math.Round(graph.Groups.Count * _options.IterativeStep));
-                for (int round = 1; !Reached(mask); round++)
-                {
-                    _observer.Phase($"iteration {round}: scoring, pruning {stepGroups} groups, fine-tuning {_options.IterativeSteps} steps");
-                    var ranked = Selection.Normalize(graph, Score(null), _options.Selection.Normalization);
-                    var chosen = Selection.Global(mask, ranked, _options.Target, _options.Selection, stepGroups);
-                    if (chosen.Count == 0) break; // every unit at its floor
-                    mask.Prune(chosen);
-                    mask.Apply(tuner.Optimizer);
-                    Tune(_options.IterativeSteps);
-                    Point($"iteration {round}", mask, cancel);
-                }
-                break;
-            case ScheduleKind.Entwined:
-                Entwined(graph, mask, Score, Tune, cancel);
-                break;
-        }
-
-        _observer.Phase("evaluating before fine-tuning");
-        double beforeFinetune = Evaluate(_test, cancel);
-        int finalSteps = (int)Math.Round(_options.FineTuneEpochs * tuner.BatchesPerEpoch);
-        if (finalSteps > 0)
-        {
-            _observer.Phase($"fine-tuning {_options.FineTuneEpochs:0.##} epoch(s) ({finalSteps} steps, cosine from lr {_options.LearningRate})");
-            Tune(finalSteps, i => _options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * i / finalSteps)));
-        }
-        Point("fine-tuned", mask, cancel);
-        var cost = PruningCost.Of(mask);
+        var cost = PruningCost.Of(_mask);
         _observer.Phase("compacting");
-        var padding = Compactor.Compact(mask, tuner.Optimizer);
+        var padding = Compactor.Compact(_mask, _tuner.Optimizer);
         _observer.Phase("evaluating the pruned model");
-        double accuracy = Evaluate(_test, cancel);
-        return new PruneOutcome(_model, graph, mask, cost, padding, baseline, beforeFinetune, accuracy, _curve,
-            new Timings(_scoring.Elapsed.TotalSeconds, _fineTuning.Elapsed.TotalSeconds, _evaluation.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds));
+        double accuracy = Evaluate(cancel);
+        _state = _state with { Phase = "done" };
+        return new PruneOutcome(_model, _graph, _mask, cost, padding, _state.BaselineAccuracy, _state.AccuracyBeforeFinetune, accuracy, _state.Curve,
+            ElapsedTimings(), _tuner.StepsTaken);
     }
 
-    private void Entwined(DependencyGraph graph, ChannelMask mask, Func<IReadOnlyList<PruningUnit>?, double[]> score, Action<int, Func<int, double>?> tune, CancellationToken cancel)
+    private void OneShot(CancellationToken cancel)
     {
-        _observer.Phase("scoring every layer for the quotas");
-        var normalization = _options.Selection.Normalization == ScoreNormalization.None ? ScoreNormalization.L2 : _options.Selection.Normalization;
-        var initial = Selection.Normalize(graph, score(null), normalization);
-        var planned = Selection.Global(mask, initial, _options.Target, _options.Selection);
-        var quota = graph.Units.ToDictionary(u => u, u => mask.Alive(u) - planned.Count(g => g.Unit == u));
-        var units = graph.Units.Where(u => quota[u] < mask.Alive(u)).ToList();
-        for (int i = 0; i < units.Count; i++)
+        if (_state.Round > 0) return;
+        _observer.Phase($"scoring every channel ({_criterion.Name})");
+        var scores = Selection.Normalize(_graph, Score(null), _options.Selection.Normalization);
+        Prune(_options.GlobalRanking || _options.Target.Kind != TargetKind.Channels
+            ? Selection.Global(_mask, scores, _options.Target, _options.Selection)
+            : Selection.PerLayer(_mask, scores, _options.Target.Fraction, _options.Selection));
+        _state = _state with { Round = 1 };
+        Point("one-shot", cancel);
+    }
+
+    private void Iterative(CancellationToken cancel)
+    {
+        int stepGroups = Math.Max(1, (int)Math.Round(_graph.Groups.Count * _options.IterativeStep));
+        while (true)
+        {
+            FinishPending(cancel);
+            if (new CostTracker(_mask).Reached(_options.Target)) return;
+            int round = _state.Round + 1;
+            _observer.Phase($"iteration {round}: scoring, pruning {stepGroups} groups, fine-tuning {_options.IterativeSteps} steps");
+            var ranked = Selection.Normalize(_graph, Score(null), _options.Selection.Normalization);
+            var chosen = Selection.Global(_mask, ranked, _options.Target, _options.Selection, stepGroups);
+            if (chosen.Count == 0) return; // every unit at its floor
+            Prune(chosen);
+            _state = _state with { Round = round, PendingSteps = _options.IterativeSteps, PendingPoint = $"iteration {round}" };
+            Save();
+        }
+    }
+
+    private void Entwined(CancellationToken cancel)
+    {
+        if (_state.Quotas == null)
+        {
+            _observer.Phase("scoring every layer for the quotas");
+            var normalization = _options.Selection.Normalization == ScoreNormalization.None ? ScoreNormalization.L2 : _options.Selection.Normalization;
+            var initial = Selection.Normalize(_graph, Score(null), normalization);
+            var planned = Selection.Global(_mask, initial, _options.Target, _options.Selection);
+            _state = _state with { Quotas = _graph.Units.Select(u => _mask.Alive(u) - planned.Count(g => g.Unit == u)).ToArray() };
+            Save();
+        }
+        var quota = _state.Quotas!;
+        var units = _graph.Units.Where(u => quota[u.Index] < u.Groups.Count).ToList();
+        for (int i = _state.UnitIndex; i < units.Count; i++)
         {
             var unit = units[i];
             int q = Math.Max(1, (int)Math.Round(unit.Groups.Count * _options.EntwinedFraction));
-            for (int round = 1; mask.Alive(unit) > quota[unit]; round++)
+            while (true)
             {
-                cancel.ThrowIfCancellationRequested();
-                _observer.Phase($"layer {i + 1}/{units.Count} {unit.Name}: {mask.Alive(unit)} → {quota[unit]} channels (round {round})");
-                var scores = score([unit]);
-                var chosen = Selection.InUnit(mask, unit, scores, q, quota[unit]);
-                mask.Prune(chosen);
-                mask.Apply();
-                tune(_options.EntwinedSteps, null);
+                FinishPending(cancel);
+                if (_mask.Alive(unit) <= quota[unit.Index]) break;
+                int round = _state.Round + 1;
+                _observer.Phase($"layer {i + 1}/{units.Count} {unit.Name}: {_mask.Alive(unit)} → {quota[unit.Index]} channels (round {round})");
+                Prune(Selection.InUnit(_mask, unit, Score([unit]), q, quota[unit.Index]));
+                _state = _state with { Round = round, PendingSteps = _options.EntwinedSteps };
+                Save();
             }
-            Point(unit.Name, mask, cancel);
+            Point(unit.Name, cancel);
+            _state = _state with { UnitIndex = i + 1, Round = 0 };
+            Save();
         }
     }
 
-    private bool Reached(ChannelMask mask) => new CostTracker(mask).Reached(_options.Target);
+    private void Final(CancellationToken cancel)
+    {
+        if (double.IsNaN(_state.AccuracyBeforeFinetune))
+        {
+            _observer.Phase("evaluating before fine-tuning");
+            _state = _state with { AccuracyBeforeFinetune = Evaluate(cancel) };
+            Save();
+        }
+        int finalSteps = (int)Math.Round(_options.FineTuneEpochs * _tuner.BatchesPerEpoch);
+        if (_state.FinalStepsDone < finalSteps)
+            _observer.Phase($"fine-tuning {_options.FineTuneEpochs:0.##} epoch(s) ({finalSteps} steps, cosine from lr {_options.LearningRate}" +
+                (_state.FinalStepsDone > 0 ? $", resuming at step {_state.FinalStepsDone}" : "") + ")");
+        while (_state.FinalStepsDone < finalSteps)
+        {
+            int start = _state.FinalStepsDone, block = Math.Min(FinalCheckpointEvery, finalSteps - start);
+            int taken = Tune(block, i => _options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (start + i) / finalSteps)), start, finalSteps);
+            _state = _state with { FinalStepsDone = start + taken };
+            Save();
+            if (taken < block) throw new OperationCanceledException(cancel);
+        }
+        Point("fine-tuned", cancel);
+    }
 
-    private void Point(string label, ChannelMask mask, CancellationToken cancel)
+    /// <summary>Takes the fine-tuning steps still owed by the current block, then records its curve point.</summary>
+    private void FinishPending(CancellationToken cancel)
+    {
+        if (_state.PendingSteps > 0)
+        {
+            int owed = _state.PendingSteps;
+            int taken = Tune(owed, null, 0, owed);
+            _state = _state with { PendingSteps = owed - taken };
+            if (taken < owed)
+            {
+                Save();
+                throw new OperationCanceledException(cancel);
+            }
+        }
+        if (_state.PendingPoint is { } label)
+        {
+            Point(label, cancel);
+            _state = _state with { PendingPoint = null };
+        }
+        if (cancel.IsCancellationRequested)
+        {
+            Save();
+            throw new OperationCanceledException(cancel);
+        }
+    }
+
+    private void Prune(IEnumerable<PruningGroup> groups)
+    {
+        _mask.Prune(groups);
+        _mask.Apply(_tuner.Optimizer);
+        _state = _state with { Pruned = _mask.PrunedGroups.Select(g => g.Id).ToArray() };
+    }
+
+    private double[] Score(IReadOnlyList<PruningUnit>? units)
+    {
+        _scoring.Start();
+        try
+        {
+            using var scope = TensorScope.Begin();
+            return _criterion.Score(new ScoringContext { Graph = _graph, Mask = _mask, Batches = _scoringData.Next, Units = units });
+        }
+        finally { _scoring.Stop(); }
+    }
+
+    /// <summary>Fine-tunes up to <paramref name="steps"/> steps (fewer if cancelled); returns how many were taken.</summary>
+    private int Tune(int steps, Func<int, double>? rate, int offset, int total)
+    {
+        if (steps == 0) return 0;
+        _fineTuning.Start();
+        try
+        {
+            _tuner.Run(steps, _mask, out int taken, rate, (i, _) => _observer.Progress("fine-tuning", offset + i, total), _cancel);
+            return taken;
+        }
+        finally { _fineTuning.Stop(); }
+    }
+
+    private CancellationToken _cancel;
+
+    private void Save()
+    {
+        var (epoch, batch) = _scoringData.Position;
+        _state = _state with
+        {
+            TunerEpoch = _tuner.Epoch, TunerBatch = _tuner.Batch, TunerSteps = _tuner.StepsTaken,
+            ScoringEpoch = epoch, ScoringBatch = batch,
+            CriterionRng = _criterion is IRandomizedCriterion r ? Words(r.Rng.State) : null,
+        };
+        var t = ElapsedTimings();
+        Checkpoint?.Invoke(_state with { ScoringSeconds = t.Scoring, FineTuningSeconds = t.FineTuning, EvaluationSeconds = t.Evaluation, TotalSeconds = t.Total }, _tuner.Optimizer);
+    }
+
+    private Timings ElapsedTimings() => new(_state.ScoringSeconds + _scoring.Elapsed.TotalSeconds, _state.FineTuningSeconds + _fineTuning.Elapsed.TotalSeconds,
+        _state.EvaluationSeconds + _evaluation.Elapsed.TotalSeconds, _state.TotalSeconds + _total.Elapsed.TotalSeconds);
+
+    private static string[] Words((ulong, ulong, ulong, ulong) s) =>
+        [s.Item1.ToString("x16", CultureInfo.InvariantCulture), s.Item2.ToString("x16", CultureInfo.InvariantCulture), s.Item3.ToString("x16", CultureInfo.InvariantCulture), s.Item4.ToString("x16", CultureInfo.InvariantCulture)];
+
+    private static ulong Word(string[] words, int i) => Convert.ToUInt64(words[i], 16);
+
+    private void Point(string label, CancellationToken cancel)
     {
         if (_options.CurveImages <= 0) return;
         if (_curveLoader == null)
@@ -174,18 +300,18 @@ public sealed class PruningRun
         double accuracy;
         try { accuracy = Evaluator.Evaluate(_model, _curveLoader, null, cancel).Accuracy; }
         finally { _evaluation.Stop(); }
-        var cost = PruningCost.Of(mask);
+        var cost = PruningCost.Of(_mask);
         var point = new CurvePoint(label, cost.MacsRemoved, cost.ParametersRemoved, accuracy);
-        _curve.Add(point);
+        _state.Curve.Add(point);
         _observer.Point(point);
     }
 
-    private double Evaluate(ImageDataset data, CancellationToken cancel)
+    private double Evaluate(CancellationToken cancel)
     {
         _evaluation.Start();
         try
         {
-            var loader = new DataLoader(data, _data.EvalLoader(256));
+            var loader = new DataLoader(_test, _data.EvalLoader(256));
             return Evaluator.Evaluate(_model, loader, (done, total) => _observer.Progress("evaluating", done, total), cancel).Accuracy;
         }
         finally { _evaluation.Stop(); }

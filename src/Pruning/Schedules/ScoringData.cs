@@ -13,7 +13,7 @@ public sealed class ScoringData
     private readonly int _batchesPerCall;
     private readonly bool _fixed;
     private IEnumerator<HostBatch>? _stream;
-    private int _epoch;
+    private int _epoch, _batch;
 
     public ScoringData(ImageDataset train, DataInfo data, PruneOptions options)
     {
@@ -55,10 +55,22 @@ public sealed class ScoringData
     /// <summary>Images per scoring call.</summary>
     public int Images { get; }
 
+    /// <summary>Position in the stream of fresh batches (epoch, batch), saved by resumable runs.</summary>
+    public (int Epoch, int Batch) Position
+    {
+        get => (_epoch, _batch);
+        set
+        {
+            _stream?.Dispose();
+            _stream = null;
+            (_epoch, _batch) = value;
+        }
+    }
+
     /// <summary>The batches of the next scoring call, as tensors (freed by the caller's tensor scope or the criterion).</summary>
     public IEnumerable<ScoringBatch> Next()
     {
-        if (_fixed) _stream = null;
+        if (_fixed) Position = (0, 0);
         for (int i = 0; i < _batchesPerCall; i++)
         {
             var batch = NextBatch();
@@ -72,11 +84,16 @@ public sealed class ScoringData
     {
         while (true)
         {
-            _stream ??= _loader.Epoch(_fixed ? 0 : _epoch).GetEnumerator();
-            if (_stream.MoveNext()) return _stream.Current;
+            _stream ??= _loader.Epoch(_epoch, _batch).GetEnumerator();
+            if (_stream.MoveNext())
+            {
+                _batch++;
+                return _stream.Current;
+            }
             _stream.Dispose();
             _stream = null;
             _epoch++;
+            _batch = 0;
         }
     }
 }
