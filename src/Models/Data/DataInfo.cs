@@ -28,4 +28,14 @@ public sealed record DataInfo
         Mean = Mean,
         Std = Std,
     };
+
+    /// <summary>Training loader options: this preparation plus seeded shuffling, pad-and-crop and flips, whole batches only.</summary>
+    public LoaderOptions TrainLoader(int batchSize, ulong seed, int cropPadding, bool horizontalFlip) => EvalLoader(batchSize) with
+    {
+        Shuffle = true,
+        Seed = seed,
+        CropPadding = cropPadding,
+        HorizontalFlip = horizontalFlip,
+        DropLast = true,
+    };
 }

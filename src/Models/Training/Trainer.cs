@@ -66,18 +66,7 @@ public sealed class Trainer
         Options = options;
         OutputDirectory = outputDirectory;
         Model = ModelZoo.Create(spec, options.Seed);
-        _trainLoader = new DataLoader(train, new LoaderOptions
-        {
-            BatchSize = options.BatchSize,
-            Shuffle = true,
-            Seed = options.Seed,
-            CropPadding = options.CropPadding,
-            HorizontalFlip = options.HorizontalFlip,
-            PadTo = options.PadTo,
-            Mean = data.Mean,
-            Std = data.Std,
-            DropLast = true,
-        });
+        _trainLoader = new DataLoader(train, data.TrainLoader(options.BatchSize, options.Seed, options.CropPadding, options.HorizontalFlip) with { PadTo = options.PadTo });
         if (train.Count < options.BatchSize)
             throw new ArgumentException($"training set '{train.Name}' has {train.Count} images, fewer than one batch of {options.BatchSize}");
         if (test != null) _testLoader = new DataLoader(test, data.EvalLoader(options.EvalBatchSize));

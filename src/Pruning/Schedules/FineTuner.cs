@@ -19,18 +19,7 @@ public sealed class FineTuner
     public FineTuner(Module model, ImageDataset train, DataInfo data, PruneOptions options)
     {
         _model = model;
-        _loader = new DataLoader(train, new LoaderOptions
-        {
-            BatchSize = options.BatchSize,
-            Shuffle = true,
-            Seed = options.Seed,
-            CropPadding = options.CropPadding,
-            HorizontalFlip = options.HorizontalFlip,
-            PadTo = data.PadTo,
-            Mean = data.Mean,
-            Std = data.Std,
-            DropLast = true,
-        });
+        _loader = new DataLoader(train, data.TrainLoader(options.BatchSize, options.Seed, options.CropPadding, options.HorizontalFlip));
         Optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
         BaseLearningRate = options.LearningRate;
     }
