@@ -130,6 +130,34 @@ public class CompactionTests : ScratchDirectoryTest
         optimizer.Step();
     }
 
+    [Test]
+    public void CostOfOneRemovedChannelMatchesAHandCount()
+    {
+        // ResNet-20 (shortcut B) at 3×32×32. One output channel of layer1.0.conv1 (3×3, 16 → 16, 32×32 output)
+        // removes its filter row (16·9 weights, 16·9·1024 MACs), the matching input column of layer1.0.conv2 (as many)
+        // and γ, β of layer1.0.bn1: 290 parameters and 294,912 MACs.
+        var model = ModelZoo.Create(new ModelSpec { Architecture = "resnet20" });
+        var graph = DependencyGraph.Build(model, 3, 32, 32);
+        var mask = new ChannelMask(graph);
+        var before = PruningCost.Of(mask);
+        Assert.That((before.Macs, before.Parameters), Is.EqualTo((40_813_184L, 272_474L)));
+        mask.Prune([graph.Units.Single(u => u.Name == "layer1.0.conv1").Groups[5]]);
+        var after = PruningCost.Of(mask);
+        Assert.That((before.Macs - after.Macs, before.Parameters - after.Parameters), Is.EqualTo((294_912L, 290L)));
+
+        // One channel of the stage-3 stream (8×8 maps): four producers (layer3.0.conv2, its projection, layer3.1.conv2,
+        // layer3.2.conv2) lose a row, four consumers (layer3.1.conv1, layer3.2.conv1, fc, and nothing else) a column.
+        var stream = graph.Units.Single(u => u.Name == "layer3.0.conv2 +3");
+        mask.Prune([stream.Groups[0]]);
+        long producerMacs = (64 * 9 + 32 * 1 + 64 * 9 + 64 * 9) * 64L; // rows: 3×3 convs over 64 inputs, the 1×1 projection over 32
+        long consumerMacs = 2 * 64 * 9 * 64L + 10;                       // columns of two 3×3 convs, and fc's 10 weights
+        long producerParams = 64 * 9 + 32 + 64 * 9 + 64 * 9 + 4 * 2;    // rows and four BNs' γ, β
+        long consumerParams = 2 * 64 * 9 + 10;
+        var last = PruningCost.Of(mask);
+        Assert.That((after.Macs - last.Macs, after.Parameters - last.Parameters),
+            Is.EqualTo((producerMacs + consumerMacs, producerParams + consumerParams)));
+    }
+
     private static double MaxDiff(float[] a, float[] b)
     {
         Assert.That(a.Length, Is.EqualTo(b.Length));
