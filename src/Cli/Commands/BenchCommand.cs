@@ -3,7 +3,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Standalone.Models.Training;
 using Standalone.Pruning.Benchmarks;
+using Standalone.Pruning.Reports;
 using Standalone.Models.Benchmarks;
 using Standalone.Models.IO;
 
@@ -17,9 +19,23 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a smoke test, not a measurement)." };
         var repetitions = new Option<int>("--repetitions") { HelpName = "N", Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
         var profile = new Option<bool>("--profile") { Description = "Instead of the four keys, show where a ResNet-20 training step spends its time, per primitive." };
-        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile };
+        var models = new Option<string[]>("--model") { HelpName = "FILE", Description = "Instead: inference images/s (batch 256, eval mode) of these model files, e.g. a baseline and its pruned version.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile, models };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(models) is { Length: > 0 } files)
+            {
+                double? first = null;
+                foreach (string modelFile in files)
+                {
+                    var loaded = Checkpoint.LoadModel(CommonOptions.ResolveModelPath(modelFile));
+                    var input = loaded.Data?.Input ?? throw new ArgumentException($"{modelFile} records no input size (standalone.data metadata)");
+                    double rate = InferenceSpeed.ImagesPerSecond(loaded.Model, input[0], input[1], input[2], repetitions: Math.Max(1, parse.GetValue(repetitions)));
+                    first ??= rate;
+                    Console.WriteLine($"{rate,10:N0} images/s  {rate / first.Value,5:F2}×  {modelFile}: {loaded.Spec}");
+                }
+                return 0;
+            }
             if (parse.GetValue(profile))
             {
                 var rows = ThroughputBenchmark.ProfileTraining(new BenchOptions());

@@ -1,5 +1,6 @@
 // Inference throughput of a model on this machine: images per second in evaluation mode without the tape, at one
 // batch size, the median of several timed repetitions after a warm-up (the same definition as `standalone bench`).
+// A repetition runs forward passes for at least MinRepetitionSeconds so that short passes are not timed alone.
 using System.Diagnostics;
 using Standalone.Autograd;
 using Standalone.Models.Nn;
@@ -8,6 +9,8 @@ namespace Standalone.Pruning.Reports;
 
 public static class InferenceSpeed
 {
+    public const double MinRepetitionSeconds = 0.5;
+
     public static double ImagesPerSecond(Module model, int channels, int height, int width, int batchSize = 256, int repetitions = 5)
     {
         bool wasTraining = model.Training;
@@ -20,10 +23,16 @@ public static class InferenceSpeed
             var x = Variable.Constant(Tensor.RandomNormal(new Shape(batchSize, channels, height, width), 0, 1, new Rng(1), reference.DType, reference.Backend));
             double Once()
             {
-                using var step = TensorScope.Begin();
                 var watch = Stopwatch.StartNew();
-                model.Forward(x).Data.Backend.Synchronize();
-                return batchSize / watch.Elapsed.TotalSeconds;
+                int passes = 0;
+                do
+                {
+                    using var step = TensorScope.Begin();
+                    model.Forward(x).Data.Backend.Synchronize();
+                    passes++;
+                }
+                while (watch.Elapsed.TotalSeconds < MinRepetitionSeconds);
+                return (double)batchSize * passes / watch.Elapsed.TotalSeconds;
             }
             Once();
             var rates = Enumerable.Range(0, repetitions).Select(_ => Once()).OrderBy(r => r).ToList();
