@@ -551,6 +551,26 @@ public class CpuPrimitiveTests
         return y;
     }
 
+    [TestCaseSource(nameof(FloatTypes))]
+    public void Sign_EveryLengthWithZerosAndNaN_MatchesMathSign(DType dtype)
+    {
+        // Lengths 0..40 cover the vector body and every tail; the values include ±0 (sign 0) and NaN (kept).
+        double[] pattern = [-2.5, -0.0, 0.0, 1e-30, -1e-30, 3, double.NaN, -7];
+        for (int n = 0; n <= 40; n++)
+        {
+            var values = Enumerable.Range(0, n).Select(i => pattern[i % pattern.Length] * (1 + i)).ToArray();
+            using var x = Tensor.FromArray<double>(values, new Shape(n)).To(dtype);
+            using var y = x.Sign();
+            var actual = y.ToDoubleArray();
+            for (int i = 0; i < n; i++)
+            {
+                double v = dtype == DType.Float32 ? (float)values[i] : values[i];
+                double expected = double.IsNaN(v) ? double.NaN : Math.Sign(v);
+                Assert.That(actual[i], Is.EqualTo(expected), $"sign({values[i]}) at {i} of {n}, {dtype}");
+            }
+        }
+    }
+
     private static TensorView Empty(DType dtype, params int[] dims)
     {
         var shape = new Shape(dims);

@@ -74,13 +74,25 @@ internal static class UnaryKernels<T> where T : unmanaged, IFloatingPointIeee754
         public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(threshold)), Vector256<T>.One, Vector256<T>.Zero);
     }
 
-    /// <summary>Ops computed one element at a time (rare in training loops): sign, tanh, sigmoid, pow.</summary>
+    /// <summary>−1, 0 or 1 (NaN stays NaN; −0 gives 0): LRP's stabilisers call it on every activation.</summary>
+    public readonly struct Sign : IUnaryKernel<T>
+    {
+        public bool Vectorized => true;
+        public T Invoke(T x) => T.IsNaN(x) ? x : T.CreateTruncating(T.Sign(x));
+        public Vector256<T> Invoke(Vector256<T> x)
+        {
+            var sign = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero)
+                - Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
+            return Vector256.ConditionalSelect(Vector256.Equals(x, x), sign, x);
+        }
+    }
+
+    /// <summary>Ops computed one element at a time (rare in training loops): tanh, sigmoid, pow.</summary>
     public readonly struct ScalarOnly(UnaryOp op, T alpha) : IUnaryKernel<T>
     {
         public bool Vectorized => false;
         public T Invoke(T x) => op switch
         {
-            UnaryOp.Sign => T.IsNaN(x) ? x : T.CreateTruncating(T.Sign(x)),
             UnaryOp.Tanh => T.Tanh(x),
             UnaryOp.Sigmoid => T.One / (T.One + T.Exp(-x)),
             UnaryOp.Pow => T.Pow(x, alpha),
