@@ -23,13 +23,20 @@ internal static unsafe partial class CpuGemm
         public float* Row(int p) => b + offsets[p];
     }
 
+    /// <summary>
+    /// The row tile for an m-row A: the default, or on AVX-512 the 12-row kernel where it wastes fewer rows — pruned
+    /// layers have widths such as 9–12 or 33–36, which fill one 12-row panel (or three) but two 8-row ones (or five).
+    /// </summary>
+    private static KernelKind OffsetKernel(int m) =>
+        BestKernel == KernelKind.Avx512x8 && RoundUp(m, Kernel12x32.MR) < RoundUp(m, Kernel8x32.MR) ? KernelKind.Avx512x12 : BestKernel;
+
     /// <summary>Floats PackAPanels writes for an m×k A.</summary>
-    internal static long PackedPanelsLength(int m, int k) => (long)RoundUp(m, TileOf(BestKernel).Mr) * k;
+    internal static long PackedPanelsLength(int m, int k) => (long)RoundUp(m, TileOf(OffsetKernel(m)).Mr) * k;
 
     /// <summary>Packs row-major A[m, k] (rows lda apart) into MR-row panels of the full depth k, for SgemmOffsetRows.</summary>
     internal static void PackAPanels(float* a, int lda, int m, int k, float* dst)
     {
-        switch (BestKernel)
+        switch (OffsetKernel(m))
         {
             case KernelKind.Avx512x12: PackA<Kernel12x32>(false, a, lda, 0, 0, m, k, dst); break;
             case KernelKind.Avx512x8: PackA<Kernel8x32>(false, a, lda, 0, 0, m, k, dst); break;
@@ -45,7 +52,7 @@ internal static unsafe partial class CpuGemm
     /// </summary>
     internal static void SgemmOffsetRows(int m, int n, int k, float* aPacked, float* b, int* offsets, float* c, int ldc)
     {
-        switch (BestKernel)
+        switch (OffsetKernel(m))
         {
             case KernelKind.Avx512x12: OffsetRowsBlocked<Kernel12x32>(m, n, k, aPacked, b, offsets, c, ldc); break;
             case KernelKind.Avx512x8: OffsetRowsBlocked<Kernel8x32>(m, n, k, aPacked, b, offsets, c, ldc); break;
