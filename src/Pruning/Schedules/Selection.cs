@@ -41,22 +41,43 @@ public static class Selection
         return result;
     }
 
-    /// <summary>The lowest-scored live groups, across all units, until the target is met (or limit groups are taken).</summary>
+    /// <summary>
+    /// The lowest-scored live groups, across all units, until the target is met (or limit groups are taken). With
+    /// RoundTo r > 1 a unit gives up its channels in chunks — first down to a multiple of r, then r at a time — and
+    /// the chunk with the lowest mean score goes next, so every unit stays a multiple of r and the target is still met.
+    /// </summary>
     public static List<PruningGroup> Global(ChannelMask mask, double[] scores, PruningTarget target, SelectionOptions options, int limit = int.MaxValue)
     {
         var tracker = new CostTracker(mask);
+        var queues = mask.Graph.Units.ToDictionary(u => u, u => new Queue<PruningGroup>(Ranked(mask, scores, u.Groups)));
         var alive = mask.Graph.Units.ToDictionary(u => u, mask.Alive);
+        int step = Math.Max(1, options.RoundTo);
         var chosen = new List<PruningGroup>();
-        foreach (var group in Ranked(mask, scores, mask.Graph.Groups))
+        while (!tracker.Reached(target) && chosen.Count < limit)
         {
-            if (tracker.Reached(target) || chosen.Count >= limit) break;
-            if (alive[group.Unit] <= Floor(group.Unit, options)) continue;
-            alive[group.Unit]--;
-            tracker.Remove(group);
-            chosen.Add(group);
+            PruningUnit? best = null;
+            double bestScore = double.PositiveInfinity;
+            foreach (var (unit, queue) in queues)
+            {
+                int size = Chunk(alive[unit], step);
+                if (queue.Count < size || alive[unit] - size < Floor(unit, options)) continue;
+                double mean = queue.Take(size).Average(g => scores[g.Id]);
+                if (mean < bestScore) (best, bestScore) = (unit, mean);
+            }
+            if (best == null) break; // every unit at its floor
+            for (int i = Chunk(alive[best], step); i > 0 && chosen.Count < limit; i--)
+            {
+                var group = queues[best].Dequeue();
+                alive[best]--;
+                tracker.Remove(group);
+                chosen.Add(group);
+            }
         }
-        return RoundUp(mask, chosen, scores, options);
+        return chosen;
     }
+
+    /// <summary>Channels a unit with this many live ones gives up next: down to a multiple of step, else step.</summary>
+    private static int Chunk(int alive, int step) => alive % step == 0 ? step : alive % step;
 
     /// <summary>From every unit, the lowest-scored fraction of its original width (its LayerRatios entry, or fraction).</summary>
     public static List<PruningGroup> PerLayer(ChannelMask mask, double[] scores, double fraction, SelectionOptions options)

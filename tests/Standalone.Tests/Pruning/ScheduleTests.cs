@@ -82,6 +82,7 @@ public class ScheduleTests
             Selection = new SelectionOptions { RoundTo = 4, MinChannels = 4 }, Ignore = ["layer3.1.conv1"],
         };
         var (outcome, model) = Run(options);
+        Assert.That(outcome.Cost.MacsRemoved, Is.GreaterThanOrEqualTo(0.6), "rounding must not undo the target");
         foreach (var unit in outcome.Graph.Units)
         {
             Assert.That(outcome.Mask.Alive(unit) % 4, Is.EqualTo(0), unit.Name);
@@ -89,6 +90,16 @@ public class ScheduleTests
         }
         Assert.That(outcome.Graph.Units.Select(u => u.Name), Does.Not.Contain("layer3.1.conv1"));
         Assert.That(((BasicBlock)((ResNetCifar)model).Stages[2].Layers[1]).Conv1.OutChannels, Is.EqualTo(64));
+    }
+
+    [Test]
+    public void EntwinedWithRoundToStillReachesTheTarget()
+    {
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.Entwined, EntwinedFraction = 0.25, Target = new PruningTarget(TargetKind.Macs, 0.5),
+            Selection = new SelectionOptions { RoundTo = 4 } };
+        var (outcome, _) = Run(options);
+        Assert.That(outcome.Cost.MacsRemoved, Is.GreaterThanOrEqualTo(0.5));
+        foreach (var unit in outcome.Graph.Units) Assert.That(outcome.Mask.Alive(unit) % 4, Is.EqualTo(0), unit.Name);
     }
 
     [Test]
