@@ -9,7 +9,7 @@ for target in 0.3 0.5 0.7; do
   for criterion in l1 taylor "taylor-sq --random-gradient" lrp singe; do
     name=$(echo "$criterion" | sed 's/ --random-gradient/-random/')
     out=docs/results/criteria/$name-$target
-    $STANDALONE prune --criterion $criterion --schedule one-shot --target-macs $target --finetune-epochs 1 --seed 0 --out "$out"
+    $STANDALONE prune --criterion $criterion --schedule one-shot --target-macs $target --finetune-epochs 1 --round-to 1 --seed 0 --out "$out"
     rm -f "$out/model.safetensors" "$out/model.onnx"
   done
 done

