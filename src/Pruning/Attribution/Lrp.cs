@@ -211,7 +211,7 @@ public static class Lrp
                 var scores = _scores[module];
                 for (int c = 0; c < scores.Length; c++) scores[c] += channelSums[c];
             }
-            _layers.Add(new LrpLayer(_names[node], op, SampleSums(relevance), _options.KeepRelevance ? relevance : null));
+            _layers.Add(new LrpLayer(_names[node], op, _options.LayerSums ? SampleSums(relevance) : [], _options.KeepRelevance ? relevance : null));
         }
 
         private static double[] SampleSums(Tensor relevance) =>

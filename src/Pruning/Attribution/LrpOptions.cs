@@ -40,6 +40,10 @@ public sealed record LrpOptions
     public LrpStart Start { get; init; } = LrpStart.Label;
 
     /// <summary>Keep every layer's relevance tensor in the result (for inspection and tests), not only its sums.</summary>
+    /// <summary>Compute each layer's per-sample relevance sums (conservation checks); scoring turns it off to save a
+    /// reduction and a read-back per layer.</summary>
+    public bool LayerSums { get; init; } = true;
+
     public bool KeepRelevance { get; init; }
 
     /// <summary>The z^B bounds (low, high) per input channel, after checking the options against the images.</summary>

@@ -7,7 +7,7 @@ namespace Standalone.Pruning.Attribution;
 /// <summary>
 /// The relevance at one traced layer's output. Name is the module's state-dict name for layers with parameters (a
 /// conv fused with its batch norm is named by the conv), "op#k" for the k-th parameterless op of that kind in forward
-/// order ("relu#3", "add#0"), and "input" for the pixels. SampleSums[n] = Σ R over sample n's entries; Relevance is
+/// order ("relu#3", "add#0"), and "input" for the pixels. SampleSums[n] = Σ R over sample n's entries (empty unless LrpOptions.LayerSums); Relevance is
 /// the tensor itself when <see cref="LrpOptions.KeepRelevance"/> is set (always for the input).
 /// </summary>
 public sealed record LrpLayer(string Name, string Op, double[] SampleSums, Tensor? Relevance);

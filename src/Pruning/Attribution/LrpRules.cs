@@ -11,14 +11,12 @@ internal static class LrpRules
 {
     /// <summary>
     /// s = R / (z + ε·sign z), and 0 where z = 0 (nothing flowed through that output, so its relevance has nowhere to
-    /// go). Computed as R·|sign z| / (z + ε·sign z + 1 − |sign z|): the denominator is 1 exactly where z = 0.
+    /// go): the Stabilize op maps z = 0 to +∞, so the division gives 0 there — two passes over the activation.
     /// </summary>
     public static Tensor Ratio(Tensor relevance, Tensor z, double epsilon)
     {
-        var sign = z.Sign();
-        var nonzero = sign.Abs();
-        var denominator = z.Add(sign.Affine(epsilon, 0)).Add(nonzero.Affine(-1, 1));
-        return relevance.Mul(nonzero).Div(denominator);
+        using var denominator = z.Apply(UnaryOp.Stabilize, epsilon);
+        return relevance.Div(denominator);
     }
 
     /// <summary>

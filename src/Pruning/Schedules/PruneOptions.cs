@@ -114,6 +114,7 @@ public sealed record PruneOptions
         {
             Mean = data?.Mean.Select(m => (double)m).ToArray() ?? [0.0],
             Std = data?.Std.Select(m => (double)m).ToArray() ?? [1.0],
+            LayerSums = false,
         }),
         _ => throw new ArgumentException($"unknown criterion '{Criterion}'; expected one of {string.Join(", ", Criteria)}"),
     };

@@ -26,6 +26,8 @@ public enum UnaryOp
     Clamp,
     /// <summary>1 where x > alpha, else 0.</summary>
     GreaterThan,
+    /// <summary>x + alpha·sign(x), and +∞ where x = 0: LRP's stabilised denominator, so that r / it is 0 where nothing flowed.</summary>
+    Stabilize,
 }
 
 /// <summary>y = f(a, b) with NumPy broadcasting.</summary>

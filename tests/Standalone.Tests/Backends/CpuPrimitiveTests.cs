@@ -574,6 +574,27 @@ public class CpuPrimitiveTests
         }
     }
 
+    [TestCaseSource(nameof(FloatTypes))]
+    public void Stabilize_EveryLength_ShiftsAwayFromZeroAndSendsZeroToInfinity(DType dtype)
+    {
+        const double epsilon = 0.25;
+        double[] pattern = [-2.5, -0.0, 0.0, 1e-30, -1e-30, 3, double.NaN, -7];
+        for (int n = 0; n <= 40; n++)
+        {
+            var values = Enumerable.Range(0, n).Select(i => pattern[i % pattern.Length] * (1 + i)).ToArray();
+            using var x = Tensor.FromArray<double>(values, new Shape(n)).To(dtype);
+            using var y = x.Apply(UnaryOp.Stabilize, epsilon);
+            var actual = y.ToDoubleArray();
+            for (int i = 0; i < n; i++)
+            {
+                double v = dtype == DType.Float32 ? (float)values[i] : values[i];
+                double expected = double.IsNaN(v) ? double.NaN : v == 0 ? double.PositiveInfinity : v + epsilon * Math.Sign(v);
+                if (dtype == DType.Float32) expected = (float)expected;
+                Assert.That(actual[i], Is.EqualTo(expected), $"stabilize({values[i]}) at {i} of {n}, {dtype}");
+            }
+        }
+    }
+
     private static TensorView Empty(DType dtype, params int[] dims)
     {
         var shape = new Shape(dims);

@@ -91,6 +91,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Clamp: Map<T, UnaryKernels<T>.Clamp>(new(alpha, beta), x, y); break;
             case UnaryOp.GreaterThan: Map<T, UnaryKernels<T>.GreaterThan>(new(alpha), x, y); break;
             case UnaryOp.Sign: Map<T, UnaryKernels<T>.Sign>(default, x, y); break;
+            case UnaryOp.Stabilize: Map<T, UnaryKernels<T>.Stabilize>(new(alpha), x, y); break;
             case UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Pow: Map<T, UnaryKernels<T>.ScalarOnly>(new(op, alpha), x, y); break;
             default: throw new NotSupportedException($"cpu: unary op {op}");
         }

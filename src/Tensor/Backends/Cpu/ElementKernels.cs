@@ -87,6 +87,20 @@ internal static class UnaryKernels<T> where T : unmanaged, IFloatingPointIeee754
         }
     }
 
+    /// <summary>x + α·sign(x) for x ≠ 0, +∞ for x = 0 (NaN stays NaN).</summary>
+    public readonly struct Stabilize(T alpha) : IUnaryKernel<T>
+    {
+        public bool Vectorized => true;
+        public T Invoke(T x) => x == T.Zero ? T.PositiveInfinity : x + alpha * T.CreateTruncating(T.Sign(T.IsNaN(x) ? T.Zero : x));
+        public Vector256<T> Invoke(Vector256<T> x)
+        {
+            var a = Vector256.Create(alpha);
+            var shifted = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x + a, x)
+                - Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), a, Vector256<T>.Zero);
+            return Vector256.ConditionalSelect(Vector256.Equals(x, Vector256<T>.Zero), Vector256.Create(T.PositiveInfinity), shifted);
+        }
+    }
+
     /// <summary>Ops computed one element at a time (rare in training loops): tanh, sigmoid, pow.</summary>
     public readonly struct ScalarOnly(UnaryOp op, T alpha) : IUnaryKernel<T>
     {
