@@ -161,7 +161,7 @@ public static class Lrp
             var geometry = ((Conv2dOp)conv.Op).Geometry;
             return ReferenceEquals(x, _trace.Input)
                 ? LrpRules.ConvZBox(x.Data, weight, _low, _high, relevance, geometry, _options.Stabilizer)
-                : LrpRules.ConvZPlus(x.Data, weight, relevance, geometry, _options.Stabilizer);
+                : LrpRules.ConvZPlus(x.Data, weight, relevance, geometry, _options.Stabilizer, NonNegative(x));
         }
 
         /// <summary>The conv node a batch norm directly follows (its only consumer), which the pass fuses it into.</summary>
@@ -198,6 +198,17 @@ public static class Lrp
             }
             _relevance[v] = relevance;
         }
+
+        /// <summary>
+        /// Whether v is known to hold no negative value from how it was made: a ReLU's output, or a max/average pool or
+        /// zero pad of one. Saves the z⁺ rule a reduction and a read-back per conv; unknown inputs are checked by value.
+        /// </summary>
+        private static bool? NonNegative(Variable v) => v.Creator?.Op switch
+        {
+            ElementwiseOp { Kind: "relu" } => true,
+            Pool2dOp or PadOp { Value: 0 } => v.Creator.Inputs.Count == 1 ? NonNegative(v.Creator.Inputs[0]) : null,
+            _ => null,
+        };
 
         /// <summary>
         /// Notes the relevance at node's output as a layer (the layer owns it when relevance is kept; otherwise Run

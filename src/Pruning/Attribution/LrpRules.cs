@@ -24,11 +24,10 @@ internal static class LrpRules
     /// same split of w, (x·w)⁺ = x⁺·w⁺ + x⁻·w⁻, so z_j = conv(x⁺, w⁺) + conv(x⁻, w⁻) and
     /// R = x⁺·convᵀ(s, w⁺) + x⁻·convᵀ(s, w⁻). Inputs after a ReLU have no x⁻, and then only the first term is computed.
     /// </summary>
-    public static Tensor ConvZPlus(Tensor x, Tensor weight, Tensor relevance, in Conv2dParams p, double stabilizer)
+    public static Tensor ConvZPlus(Tensor x, Tensor weight, Tensor relevance, in Conv2dParams p, double stabilizer, bool? nonNegative = null)
     {
         var positiveWeight = weight.Relu();
-        using var minimum = x.Min();
-        if (minimum.Item() >= 0)
+        if (nonNegative ?? IsNonNegative(x))
         {
             var z = Tensor.Conv2d(x, positiveWeight, null, p);
             var s = Ratio(relevance, z, stabilizer);
@@ -41,6 +40,12 @@ internal static class LrpRules
         var sSplit = Ratio(relevance, zSplit, stabilizer);
         return positiveX.Mul(Tensor.Conv2dBackwardInput(sSplit, positiveWeight, x.Shape, p))
             .Add(negativeX.Mul(Tensor.Conv2dBackwardInput(sSplit, negativeWeight, x.Shape, p)));
+    }
+
+    private static bool IsNonNegative(Tensor x)
+    {
+        using var minimum = x.Min();
+        return minimum.Item() >= 0;
     }
 
     /// <summary>
