@@ -126,10 +126,12 @@ internal sealed class SvgDocument
             .Append("<title>").Append(SvgChart.Escape(tooltip)).Append("</title></circle>\n");
     }
 
-    /// <summary>The title centred above the plot.</summary>
+    /// <summary>The title centred above the plot, its font shrunk (down to the axis size) when it would not fit.</summary>
     public void Title(string title, int width)
     {
-        if (title.Length > 0) Text(width / 2.0, 16 + TitleSize, title, "middle", "title", TitleSize, extra: " font-weight=\"bold\"");
+        if (title.Length == 0) return;
+        double size = Math.Max(FontSize, Math.Min(TitleSize, TitleSize * (width - 16) / (TextWidth(title, TitleSize) * 1.1)));
+        Text(width / 2.0, 16 + TitleSize, title, "middle", "title", size, extra: " font-weight=\"bold\"");
     }
 
     /// <summary>Horizontal grid lines and labels at the y ticks, the y axis line, and the rotated y label.</summary>
