@@ -61,7 +61,7 @@ internal static class PruneCommand
                 var saved = PruneJob.Inspect(resumeDir);
                 Console.WriteLine($"resuming {resumeDir}: {saved.Options.Criterion} ({PruneOptions.ScheduleName(saved.Options.ResolvedSchedule)}) on {saved.ModelPath}, " +
                     $"phase {saved.Phase}, {saved.Pruned.Length} groups pruned, {saved.TunerSteps} fine-tuning steps done");
-                return Execute(() => PruneJob.Resume(resumeDir, new LineObserver(), Cancel.Token), resumeDir);
+                return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(), cancel), resumeDir);
             }
             string rankingName = parse.GetValue(ranking)!;
             if (rankingName is not ("global" or "layer")) throw new ArgumentException($"--ranking must be global or layer, got '{rankingName}'");
@@ -106,17 +106,15 @@ internal static class PruneCommand
             string outDir = parse.GetValue(output) ?? Path.Combine("runs", "prune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
 
-            return Execute(() => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), Cancel.Token), outDir);
+            return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), cancel), outDir);
         });
         return command;
     }
 
-    private static CancellationTokenSource Cancel { get; set; } = new();
-
     /// <summary>Runs the job with Ctrl+C wired to a checkpoint-and-stop; prints the table or how to resume.</summary>
-    private static int Execute(Func<PruneReport> job, string outDir)
+    private static int Execute(Func<CancellationToken, PruneReport> job, string outDir)
     {
-        using var cancel = Cancel = new CancellationTokenSource();
+        using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (cancel.IsCancellationRequested) return; // a second Ctrl+C ends the process at once
@@ -127,7 +125,7 @@ internal static class PruneCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            Print(job());
+            Print(job(cancel.Token));
             return 0;
         }
         catch (OperationCanceledException)

@@ -44,6 +44,7 @@ public sealed class PruningRun
     private readonly List<Module> _ignored;
     private readonly Stopwatch _scoring = new(), _fineTuning = new(), _evaluation = new(), _total = new();
     private PruneState _state;
+    private CancellationToken _cancel;
     private DataLoader? _curveLoader;
     private DependencyGraph _graph = null!;
     private ChannelMask _mask = null!;
@@ -264,8 +265,6 @@ public sealed class PruningRun
         }
         finally { _fineTuning.Stop(); }
     }
-
-    private CancellationToken _cancel;
 
     private void Save()
     {
