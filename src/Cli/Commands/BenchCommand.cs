@@ -59,7 +59,7 @@ internal static class BenchCommand
                 ["resnet20_infer_img_s"] = Math.Round(result.ResNet20InferImagesPerSecond, 1),
             };
             Console.Error.WriteLine("measuring attribution passes (batch 128) ...");
-            var scoring = ScoringBenchmark.Run(repetitions: parse.GetValue(quick) ? 3 : reps);
+            var scoring = ScoringBenchmark.Run(repetitions: parse.GetValue(quick) ? 3 : reps, quick: parse.GetValue(quick));
             keys["train_step_ms"] = Math.Round(scoring.TrainStepMs, 1);
             keys["singe_step_ms"] = Math.Round(scoring.SingeStepMs, 1);
             keys["taylor_pass_ms"] = Math.Round(scoring.TaylorPassMs, 1);

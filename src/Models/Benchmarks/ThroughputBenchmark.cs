@@ -72,10 +72,13 @@ public static class ThroughputBenchmark
     /// optimised in the background after a short delay, so a few seconds of warm-up separate steady-state speed from
     /// start-up. At least 3 steps and 3 seconds (0.5 s with --quick).
     /// </summary>
-    private static void WarmUp(Action step, BenchOptions o)
+    private static void WarmUp(Action step, BenchOptions o) => WarmUp(step, o.Quick);
+
+    /// <summary>The same warm-up for any measured action (used by the attribution benchmark).</summary>
+    public static void WarmUp(Action step, bool quick)
     {
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 3 || sw.Elapsed.TotalSeconds < (o.Quick ? 0.5 : 3); i++) step();
+        for (int i = 0; i < 3 || sw.Elapsed.TotalSeconds < (quick ? 0.5 : 3); i++) step();
     }
 
     /// <summary>The ResNet-20 the benchmark measures: shortcut B, 1×32×32 input, 10 classes.</summary>

@@ -56,7 +56,7 @@ public static class Lrp
         private readonly Tensor _low, _high;
         private readonly Dictionary<Variable, Tensor> _relevance = new(ReferenceEqualityComparer.Instance);
         private readonly Dictionary<Node, string> _names = new(ReferenceEqualityComparer.Instance);
-        private readonly Dictionary<Conv2d, double[]> _scores = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<Conv2d, Tensor?> _channelSums = new(ReferenceEqualityComparer.Instance);
         private readonly HashSet<Node> _fused = new(ReferenceEqualityComparer.Instance);
         private readonly List<LrpLayer> _layers = new();
 
@@ -70,7 +70,7 @@ public static class Lrp
             _high = Tensor.FromArray(high, new Shape(1, high.Length, 1, 1), backend).To(dtype);
             var moduleNames = trace.Model.NamedModules().ToDictionary(m => m.Module, m => m.Name);
             foreach (var (_, module) in trace.Model.NamedModules())
-                if (module is Conv2d conv) _scores[conv] = new double[conv.OutChannels];
+                if (module is Conv2d conv) _channelSums[conv] = null;
             var counts = new Dictionary<string, int>();
             foreach (var node in trace.Nodes)
             {
@@ -99,7 +99,7 @@ public static class Lrp
             _layers.Add(new LrpLayer("input", "input", SampleSums(input), input));
             foreach (var leftover in _relevance.Values) leftover.Dispose();
             _layers.Reverse();
-            return new LrpResult(_scores, _layers, classes);
+            return new LrpResult(ChannelScores(), _layers, classes);
         }
 
         private void Apply(Node node, Tensor relevance)
@@ -212,17 +212,34 @@ public static class Lrp
 
         /// <summary>
         /// Notes the relevance at node's output as a layer (the layer owns it when relevance is kept; otherwise Run
-        /// disposes it once the rule is applied) and, for a conv, adds Σ|R| per channel to its scores.
+        /// disposes it once the rule is applied) and, for a conv, adds Σ|R| per channel to its sums. The sums stay on
+        /// the device until the walk ends, so the pass never waits for a read-back.
         /// </summary>
         private void Record(Node node, string op, Tensor relevance)
         {
             if (node.Op is Conv2dOp && _trace.Owner(node.Inputs[1])?.Module is Conv2d module)
             {
-                var channelSums = relevance.Abs().Sum([0, 2, 3]).ToDoubleArray();
-                var scores = _scores[module];
-                for (int c = 0; c < scores.Length; c++) scores[c] += channelSums[c];
+                var sums = relevance.Abs().Sum([0, 2, 3]);
+                if (_channelSums[module] is { } earlier)
+                {
+                    sums = sums.Add(earlier);
+                    earlier.Dispose();
+                }
+                _channelSums[module] = TensorScope.Keep(sums);
             }
             _layers.Add(new LrpLayer(_names[node], op, _options.LayerSums ? SampleSums(relevance) : [], _options.KeepRelevance ? relevance : null));
+        }
+
+        /// <summary>Reads the channel sums back (zeros for a conv the relevance never reached) and frees them.</summary>
+        private Dictionary<Conv2d, double[]> ChannelScores()
+        {
+            var scores = new Dictionary<Conv2d, double[]>(ReferenceEqualityComparer.Instance);
+            foreach (var (conv, sums) in _channelSums)
+            {
+                scores[conv] = sums?.ToDoubleArray() ?? new double[conv.OutChannels];
+                sums?.Dispose();
+            }
+            return scores;
         }
 
         private static double[] SampleSums(Tensor relevance) =>

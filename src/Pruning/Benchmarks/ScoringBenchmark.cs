@@ -1,6 +1,8 @@
 // What attribution costs next to training, on the bench's ResNet-20 (1×32×32, 10 classes, batch 128): one training
 // step (forward, cross-entropy, backward, SGD), one SInGE layer-path step (the parameters of one unit scaled, one
-// forward + backward), one Taylor pass and one LRP pass over the batch. Medians of timed repetitions after warm-up.
+// forward + backward), one Taylor pass and one LRP pass over the batch. Each is warmed up like the training benchmark
+// (the JIT settles after a few seconds), then the four are timed in turn, repetition by repetition, so that a slow
+// spell of the machine falls on all of them alike; the medians are reported.
 using System.Diagnostics;
 using Standalone.Autograd;
 using Standalone.Autograd.Optim;
@@ -16,7 +18,7 @@ public sealed record ScoringCost(double TrainStepMs, double SingeStepMs, double 
 
 public static class ScoringBenchmark
 {
-    public static ScoringCost Run(int batchSize = 128, int repetitions = 5)
+    public static ScoringCost Run(int batchSize = 128, int repetitions = 5, bool quick = false)
     {
         var model = ThroughputBenchmark.CreateModel();
         var rng = new Rng(3);
@@ -27,37 +29,42 @@ public static class ScoringBenchmark
         var context = new ScoringContext { Graph = graph, Mask = new ChannelMask(graph), Batches = () => [batch], Units = [graph.Units[^1]] };
         var optimizer = new Sgd(model.Parameters(), 0.01, momentum: 0.9, weightDecay: 5e-4);
 
-        double train = Median(repetitions, () =>
+        void Train()
         {
             model.Train();
             using var scope = TensorScope.Begin();
             optimizer.ZeroGrad();
             F.CrossEntropy(model.Forward(Variable.Constant(x)), labels).Backward();
             optimizer.Step();
-        });
+        }
         // One path point of one unit: S = 1 (S steps cost S times this).
         var singe = new SingeCriterion(new SingeOptions { Steps = 1 });
-        double singeStep = Median(repetitions, () => singe.Score(context));
         var taylor = new ActivationCriterion(ActivationScore.TaylorAbs, new OutputGradientOptions());
-        double taylorPass = Median(repetitions, () => taylor.Score(context with { Units = null }));
-        double lrpPass = Median(repetitions, () =>
-        {
-            using var result = Lrp.Explain(model, x, labels, LrpOptions.Default with { LayerSums = false });
-        });
-        return new ScoringCost(train, singeStep, taylorPass, lrpPass);
+        Action[] passes =
+        [
+            Train,
+            () => singe.Score(context),
+            () => taylor.Score(context with { Units = null }),
+            () =>
+            {
+                using var result = Lrp.Explain(model, x, labels, LrpOptions.Default with { LayerSums = false });
+            },
+        ];
+        foreach (var pass in passes) ThroughputBenchmark.WarmUp(pass, quick);
+        var times = passes.Select(_ => new List<double>()).ToArray();
+        for (int r = 0; r < repetitions; r++)
+            for (int p = 0; p < passes.Length; p++)
+            {
+                var watch = Stopwatch.StartNew();
+                passes[p]();
+                Tensor.DefaultBackend.Synchronize();
+                times[p].Add(watch.Elapsed.TotalMilliseconds);
+            }
+        return new ScoringCost(Median(times[0]), Median(times[1]), Median(times[2]), Median(times[3]));
     }
 
-    private static double Median(int repetitions, Action action)
+    private static double Median(List<double> times)
     {
-        action(); // warm-up
-        var times = new List<double>();
-        for (int r = 0; r < repetitions; r++)
-        {
-            var watch = Stopwatch.StartNew();
-            action();
-            Tensor.DefaultBackend.Synchronize();
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
         times.Sort();
         return times[times.Count / 2];
     }
