@@ -2,7 +2,9 @@
 // is always there; GPU backends add their devices here when their native library loads.
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Standalone.Backends;
 using Standalone.Backends.Cpu;
+using Standalone.Backends.OpenCl;
 
 namespace Standalone;
 
@@ -11,15 +13,64 @@ public sealed record DeviceInfo(Device Device, string Name, IReadOnlyList<(strin
 
 public static class Devices
 {
+    /// <summary>The environment variable that picks the device when no --device option is given.</summary>
+    public const string EnvironmentVariable = "STANDALONE_DEVICE";
+
     /// <summary>Every device found, the CPU first.</summary>
-    public static IReadOnlyList<DeviceInfo> List() => [Cpu()];
+    public static IReadOnlyList<DeviceInfo> List() => [Cpu(), .. OpenClRuntime.Devices.Select(OpenCl)];
 
     /// <summary>Which GPU backends exist in this build and why a device of theirs may be missing.</summary>
     public static IReadOnlyList<(string Backend, string Status)> BackendStatus() =>
     [
-        ("opencl", "not built yet in this version (planned: P/Invoke to libOpenCL.so.1)"),
+        ("opencl", OpenClRuntime.Unavailable is { } why ? $"no device ({why})" : $"{OpenClRuntime.Devices.Count} device(s); --device opencl picks the first GPU, else opencl:0"),
         ("cuda", "not built yet in this version (planned: driver API + NVRTC)"),
     ];
+
+    /// <summary>
+    /// The backend for a device selector: "cpu", "opencl" (the first GPU, else the first OpenCL device), "opencl:N",
+    /// "cuda[:N]". Unknown selectors and missing devices throw with what is available.
+    /// </summary>
+    public static IBackend Open(string selector)
+    {
+        var device = Device.Parse(selector);
+        bool indexed = selector.Contains(':');
+        return device.Kind switch
+        {
+            DeviceKind.Cpu => CpuBackend.Instance,
+            DeviceKind.OpenCl => OpenClRuntime.Backend(indexed ? device.Index : null),
+            _ => throw new NotSupportedException($"device '{selector}': the CUDA backend is not built yet in this version; use --device cpu or opencl"),
+        };
+    }
+
+    public static IBackend Open(Device device) => device.Kind switch
+    {
+        DeviceKind.Cpu => CpuBackend.Instance,
+        DeviceKind.OpenCl => OpenClRuntime.Backend(device.Index),
+        _ => Open(device.ToString()),
+    };
+
+    /// <summary>
+    /// Makes the chosen device the default for new tensors: <paramref name="selector"/> when given, else
+    /// STANDALONE_DEVICE, else the CPU. Returns the backend now in use.
+    /// </summary>
+    public static IBackend Select(string? selector)
+    {
+        selector ??= Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var backend = string.IsNullOrWhiteSpace(selector) ? CpuBackend.Instance : Open(selector);
+        Tensor.DefaultBackend = backend;
+        return backend;
+    }
+
+    private static DeviceInfo OpenCl(OpenClDeviceInfo d) => new(new Device(DeviceKind.OpenCl, d.Index), d.Name,
+    [
+        ("platform", $"{d.PlatformName} ({d.PlatformVersion})"),
+        ("type", d.IsGpu ? "GPU" : "CPU or accelerator"),
+        ("OpenCL version", d.Version),
+        ("driver", d.DriverVersion),
+        ("compute units", $"{d.ComputeUnits} at {d.ClockMHz} MHz"),
+        ("global memory", $"{d.GlobalMemory / (1024.0 * 1024 * 1024):F2} GiB (largest buffer {d.MaxAllocation / (1024.0 * 1024 * 1024):F2} GiB)"),
+        ("local memory", $"{d.LocalMemory / 1024} KiB; work-group size up to {d.MaxWorkGroupSize}"),
+    ]);
 
     private static DeviceInfo Cpu()
     {

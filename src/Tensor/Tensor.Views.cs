@@ -147,6 +147,22 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>A copy of this tensor on <paramref name="backend"/> (through the host when it is another device).</summary>
+    public Tensor To(Backends.IBackend backend)
+    {
+        if (backend == Backend) return Clone();
+        return DType switch
+        {
+            DType.Float32 => FromArray<float>(ToArray<float>(), Shape, backend),
+            DType.Float64 => FromArray<double>(ToArray<double>(), Shape, backend),
+            DType.Int32 => FromArray<int>(ToArray<int>(), Shape, backend),
+            _ => FromArray<long>(ToArray<long>(), Shape, backend),
+        };
+    }
+
+    /// <summary>A copy of this tensor on <paramref name="device"/> (see <see cref="Devices.Open(Device)"/>).</summary>
+    public Tensor To(Device device) => To(Devices.Open(device));
+
     /// <summary>Copies src (broadcast to this shape) into this tensor in place.</summary>
     public Tensor CopyFrom(Tensor src)
     {
