@@ -6,9 +6,18 @@ namespace Standalone.Cli;
 
 public static class Program
 {
+    /// <summary>The compute device, an option of every command (STANDALONE_DEVICE when not given).</summary>
+    internal static readonly Option<string?> Device = new("--device")
+    {
+        HelpName = "DEVICE",
+        Description = "Compute device: cpu, opencl (the first GPU, else the first OpenCL device), opencl:N, cuda[:N]. Default: $STANDALONE_DEVICE, else cpu. `standalone devices` lists them.",
+        Recursive = true,
+    };
+
     /// <summary>The command tree (tests walk it to check that every option is documented).</summary>
     internal static RootCommand BuildRoot() => new("Standalone — train, explain and prune convolutional networks in one .NET process.")
     {
+        Device,
         TrainCommand.Create(),
         EvalCommand.Create(),
         ExplainCommand.Create(),
@@ -25,8 +34,11 @@ public static class Program
         var root = BuildRoot();
         try
         {
+            var parse = root.Parse(args);
+            // New tensors (models, data) are created on the chosen device; `devices` only lists, so it needs none.
+            if (parse.Errors.Count == 0 && parse.CommandResult.Command.Name != "devices") Devices.Select(parse.GetValue(Device));
             // Our handler below turns expected failures into one sentence; System.CommandLine's would print a stack trace.
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or FormatException
             or NotSupportedException or UnauthorizedAccessException or OutOfMemoryException)

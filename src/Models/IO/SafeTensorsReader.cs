@@ -2,11 +2,13 @@
 // Validation is strict and happens before any tensor is built: a checkpoint that loads "mostly" is worse than one
 // that does not load, so every problem is reported with the file name and what was expected.
 // F32, F64, I32 and I64 load as themselves; F16 and BF16 are widened to Float32; other dtypes are refused.
+// Tensors are read into host (CPU) memory; loading them into a model moves them to its device (Module.LoadStateDict).
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Standalone.Backends.Cpu;
 
 namespace Standalone.Models.IO;
 
@@ -124,13 +126,13 @@ public static partial class SafeTensors
             ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
             values[i] = dtype == "F16" ? (float)BitConverter.UInt16BitsToHalf(bits) : BitConverter.Int32BitsToSingle(bits << 16);
         }
-        return Tensor.FromArray<float>(values, shape);
+        return Tensor.FromArray<float>(values, shape, CpuBackend.Instance);
     }
 
     private static Tensor FromLittleEndian<T>(byte[] bytes, Shape shape) where T : unmanaged
     {
         if (!BitConverter.IsLittleEndian) ReverseElements(bytes, Unsafe.SizeOf<T>());
-        return Tensor.FromArray<T>(MemoryMarshal.Cast<byte, T>(bytes), shape);
+        return Tensor.FromArray<T>(MemoryMarshal.Cast<byte, T>(bytes), shape, CpuBackend.Instance);
     }
 
     /// <summary>Swaps the byte order of every element in place (little-endian file ⇄ big-endian host).</summary>

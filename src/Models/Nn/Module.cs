@@ -144,8 +144,14 @@ public abstract class Module
         foreach (var (name, target) in own)
         {
             if (!values.TryGetValue(name, out var source)) continue;
-            if (source.DType == target.DType) target.CopyFrom(source);
-            else using (var converted = source.To(target.DType)) target.CopyFrom(converted);
+            if (source.DType == target.DType && source.Backend == target.Backend) target.CopyFrom(source);
+            else
+            {
+                // Through the host: a file's tensors live on the CPU, the model may be on another device.
+                using var typed = source.DType == target.DType ? source.Share() : source.To(target.DType);
+                using var moved = typed.To(target.Backend);
+                target.CopyFrom(moved);
+            }
         }
         foreach (var (_, m) in NamedModules()) m.OnStateLoaded();
         return (missing, unexpected);

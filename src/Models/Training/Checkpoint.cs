@@ -103,7 +103,7 @@ public static class Checkpoint
             string parameter = key[OptimizerPrefix.Length..slash], state = key[(slash + 1)..];
             if (!byName.TryGetValue(parameter, out var p))
                 throw new InvalidDataException($"checkpoint {file.Path}: optimizer state '{key}' names no parameter of the model");
-            optimizer.SetState(p, state, value.Clone());
+            optimizer.SetState(p, state, value.To(p.Data.Backend));
         }
     }
 }

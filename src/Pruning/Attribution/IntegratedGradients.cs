@@ -101,7 +101,10 @@ public static class IntegratedGradients
         var points = new double[alphas.Length * size];
         for (int j = 0; j < alphas.Length; j++)
             for (int i = 0; i < size; i++) points[j * size + i] = xBaseline[i] + alphas[j] * (x[i] - xBaseline[i]);
-        using var host = Tensor.FromArray<double>(points, new Shape(alphas.Length, like.Shape[0], like.Shape[1], like.Shape[2]));
-        return new Variable(host.To(like.DType), requiresGrad: true);
+        var shape = new Shape(alphas.Length, like.Shape[0], like.Shape[1], like.Shape[2]);
+        var batch = like.DType == DType.Float64
+            ? Tensor.FromArray<double>(points, shape, like.Backend)
+            : Tensor.FromArray<float>(Array.ConvertAll(points, v => (float)v), shape, like.Backend);
+        return new Variable(batch, requiresGrad: true);
     }
 }

@@ -66,8 +66,8 @@ public static class Lrp
             _options = options;
             var backend = trace.Input.Data.Backend;
             var dtype = trace.Input.DType;
-            _low = Tensor.FromArray(low, new Shape(1, low.Length, 1, 1), backend).To(dtype);
-            _high = Tensor.FromArray(high, new Shape(1, high.Length, 1, 1), backend).To(dtype);
+            _low = Bounds(low, dtype, backend);
+            _high = Bounds(high, dtype, backend);
             var moduleNames = trace.Model.NamedModules().ToDictionary(m => m.Module, m => m.Name);
             foreach (var (_, module) in trace.Model.NamedModules())
                 if (module is Conv2d conv) _channelSums[conv] = null;
@@ -83,6 +83,11 @@ public static class Lrp
                 }
             }
         }
+
+        /// <summary>Per-channel input bounds as [1, C, 1, 1] in the model's dtype, on its device.</summary>
+        private static Tensor Bounds(double[] values, DType dtype, IBackend backend) => dtype == DType.Float64
+            ? Tensor.FromArray<double>(values, new Shape(1, values.Length, 1, 1), backend)
+            : Tensor.FromArray<float>(Array.ConvertAll(values, v => (float)v), new Shape(1, values.Length, 1, 1), backend);
 
         public LrpResult Run(Tensor start, long[] classes)
         {

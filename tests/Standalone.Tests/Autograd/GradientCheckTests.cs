@@ -1,5 +1,7 @@
 // Finite-difference gradient checks (Float64) for every differentiable op, over shapes that hit vector tails
-// (sizes not multiples of 4/8), strides, padding, dilation, groups and broadcasting.
+// (sizes not multiples of 4/8), strides, padding, dilation, groups and broadcasting. The same cases run once more per
+// GPU backend ("opencl"): there, forward and backward in Float32 must match the CPU's (GradCheck.CompareWithCpu) —
+// the CPU being proven right by the finite differences.
 using Standalone.Autograd;
 using Standalone.Backends;
 using Standalone.Tests.Support;
@@ -7,8 +9,25 @@ using static Standalone.Tests.Support.GradCheck;
 
 namespace Standalone.Tests.Autograd;
 
-public class GradientCheckTests
+[TestFixtureSource(nameof(Modes))]
+public class GradientCheckTests(string mode) : BackendTest(mode == FiniteDifferences ? "cpu" : mode)
 {
+    private const string FiniteDifferences = "finite-differences";
+    public static readonly string[] Modes = [FiniteDifferences, .. TestBackends.All.Where(b => b != "cpu")];
+
+    /// <summary>The dtype constants inside a checked function use: Float64 for finite differences, else Float32.</summary>
+    private DType WorkingType => mode == FiniteDifferences ? DType.Float64 : DType.Float32;
+
+    private Tensor Constant(double[] values, Shape shape) => WorkingType == DType.Float64
+        ? Tensor.FromArray<double>(values, shape)
+        : Tensor.FromArray<float>(Array.ConvertAll(values, v => (float)v), shape);
+
+    private void Check(string name, Func<Variable[], Variable> f, params (Shape Shape, double[] Values)[] inputs)
+    {
+        if (mode == FiniteDifferences) GradCheck.Check(name, f, inputs);
+        else GradCheck.CompareWithCpu(Backend, name, f, inputs);
+    }
+
     [TestCase(new[] { 3, 5 }, new[] { 3, 5 })]
     [TestCase(new[] { 2, 3, 7 }, new[] { 3, 1 })]
     [TestCase(new[] { 4, 1 }, new[] { 1, 9 })]
@@ -120,8 +139,8 @@ public class GradientCheckTests
         var beta = Random(new Shape(5), 32);
         Check($"batch_norm training={training}", v =>
         {
-            using var mean = Tensor.FromArray<double>([0.1, -0.2, 0.3, 0.0, 0.5], new Shape(5));
-            using var variance = Tensor.FromArray<double>([1.0, 0.5, 2.0, 1.5, 0.8], new Shape(5));
+            using var mean = Constant([0.1, -0.2, 0.3, 0.0, 0.5], new Shape(5));
+            using var variance = Constant([1.0, 0.5, 2.0, 1.5, 0.8], new Shape(5));
             return F.BatchNorm2d(v[0], v[1], v[2], mean, variance, training);
         }, x, gamma, beta);
     }
@@ -166,10 +185,10 @@ public class GradientCheckTests
         var w2 = Random(new Shape(3, 3, 3, 3), 72);
         Check("residual", v =>
         {
-            using var mean = Tensor.Zeros(new Shape(3), DType.Float64);
-            using var variance = Tensor.Ones(new Shape(3), DType.Float64);
-            var gamma = Variable.Constant(Tensor.Ones(new Shape(3), DType.Float64));
-            var beta = Variable.Constant(Tensor.Zeros(new Shape(3), DType.Float64));
+            using var mean = Tensor.Zeros(new Shape(3), WorkingType);
+            using var variance = Tensor.Ones(new Shape(3), WorkingType);
+            var gamma = Variable.Constant(Tensor.Ones(new Shape(3), WorkingType));
+            var beta = Variable.Constant(Tensor.Zeros(new Shape(3), WorkingType));
             var h = F.Relu(F.BatchNorm2d(F.Conv2d(v[0], v[1], padding: 1), gamma, beta, mean, variance, training: true));
             return F.Add(F.Conv2d(h, v[2], padding: 1), v[0]);
         }, x, w1, w2);

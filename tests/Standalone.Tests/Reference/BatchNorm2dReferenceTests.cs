@@ -4,6 +4,7 @@
 // gradient, and are left unchanged.
 using System.Globalization;
 using Standalone.Autograd;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Reference;
 
@@ -11,8 +12,9 @@ namespace Standalone.Tests.Reference;
 public sealed class BatchNorm2dReferenceTests
 {
     [Test]
-    public void ForwardBackwardAndRunningStatisticsMatchPyTorch([Values("train", "eval")] string mode, [Values(DType.Float64, DType.Float32)] DType dtype)
+    public void ForwardBackwardAndRunningStatisticsMatchPyTorch([Values("train", "eval")] string mode, [ValueSource(typeof(TestBackends), nameof(TestBackends.Precisions))] string on)
     {
+        using var device = TestBackends.Use(on, out var dtype);
         using var scope = TensorScope.Begin();
         using var fixture = Fixture.Load("batchnorm2d");
         double momentum = double.Parse(fixture.Meta("momentum"), CultureInfo.InvariantCulture);

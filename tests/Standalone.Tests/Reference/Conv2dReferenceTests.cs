@@ -2,6 +2,7 @@
 // bias and a fixed random dY, with y = conv2d(x, weight, bias) and its gradients dX, dW, dB for that dY. The cases
 // cover stride, padding, dilation, groups, depthwise, 1×1 and odd input sizes (see CONV_CASES in the script).
 using Standalone.Autograd;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Reference;
 
@@ -19,8 +20,9 @@ public sealed class Conv2dReferenceTests
     }
 
     [Test]
-    public void ForwardAndBackwardMatchPyTorch([Range(0, CaseCount - 1)] int index, [Values(DType.Float64, DType.Float32)] DType dtype)
+    public void ForwardAndBackwardMatchPyTorch([Range(0, CaseCount - 1)] int index, [ValueSource(typeof(TestBackends), nameof(TestBackends.Precisions))] string on)
     {
+        using var device = TestBackends.Use(on, out var dtype);
         using var scope = TensorScope.Begin();
         using var fixture = Fixture.Load("conv2d");
         string c = $"case{index}";

@@ -77,9 +77,22 @@ internal sealed class Fixture : IDisposable
         return new Fixture(name, file, script);
     }
 
-    public Tensor this[string key] => _file.Contains(key)
-        ? _file[key]
-        : throw new AssertionException($"reference fixture '{Name}' has no tensor '{key}': {_regenerateHint}");
+    /// <summary>
+    /// A fixture tensor on the backend the test runs on (Tensor.DefaultBackend): the file's own tensor on the CPU, a
+    /// copy elsewhere — in Float32 where the device has no Float64. The copy belongs to the caller's TensorScope.
+    /// </summary>
+    public Tensor this[string key]
+    {
+        get
+        {
+            if (!_file.Contains(key)) throw new AssertionException($"reference fixture '{Name}' has no tensor '{key}': {_regenerateHint}");
+            var stored = _file[key];
+            var backend = Tensor.DefaultBackend;
+            if (stored.Backend == backend) return stored;
+            using var typed = stored.DType == DType.Float64 ? stored.To(DType.Float32) : stored.Share();
+            return typed.To(backend);
+        }
+    }
 
     public bool Contains(string key) => _file.Contains(key);
 

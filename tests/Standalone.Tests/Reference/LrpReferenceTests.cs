@@ -5,6 +5,7 @@
 // flatten and an ε Linear.
 // Compared: the relevance at every layer's output and at the input, and every conv's channel scores.
 using Standalone.Autograd;
+using Standalone.Tests.Support;
 using Standalone.Models.Nn;
 using Standalone.Models.Zoo;
 using Standalone.Pruning.Attribution;
@@ -75,8 +76,9 @@ public sealed class LrpReferenceTests
     }
 
     [Test]
-    public void RelevanceAtEveryLayerAndChannelScoresMatchPyTorch()
+    public void RelevanceAtEveryLayerAndChannelScoresMatchPyTorch([ValueSource(typeof(TestBackends), nameof(TestBackends.All))] string device)
     {
+        using var on = TestBackends.Use(device + "/Float32", out _);
         using var scope = TensorScope.Begin();
         using var fixture = Fixture.Load("lrp", Script);
         var (model, options) = Load(fixture);

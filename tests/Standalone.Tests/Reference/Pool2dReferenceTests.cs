@@ -3,6 +3,7 @@
 // gradient) and 3×3 s1 p1 counting the padded zeros (count_include_pad=True).
 using System.Globalization;
 using Standalone.Autograd;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Reference;
 
@@ -20,8 +21,9 @@ public sealed class Pool2dReferenceTests
     }
 
     [Test]
-    public void ForwardAndBackwardMatchPyTorch([Range(0, CaseCount - 1)] int index, [Values(DType.Float64, DType.Float32)] DType dtype)
+    public void ForwardAndBackwardMatchPyTorch([Range(0, CaseCount - 1)] int index, [ValueSource(typeof(TestBackends), nameof(TestBackends.Precisions))] string on)
     {
+        using var device = TestBackends.Use(on, out var dtype);
         using var scope = TensorScope.Begin();
         using var fixture = Fixture.Load("pool2d");
         string c = $"case{index}";

@@ -2,10 +2,12 @@
 // (data/reference/resnet20_step.safetensors): load the initial state dict, forward a batch of 8 in training mode,
 // cross-entropy, backward, then one SGD step (lr 0.1, momentum 0.9, weight decay 5e-4). Compared: logits, loss,
 // every parameter gradient, and every parameter and buffer after the step (running statistics moved by the forward
-// pass, num_batches_tracked = 1).
+// pass, num_batches_tracked = 1). On every backend: on OpenCL this is the end-to-end check that a training step
+// matches the CPU's (both are held to PyTorch's numbers within the same tolerances).
 using Standalone.Autograd;
 using Standalone.Autograd.Optim;
 using Standalone.Models.Zoo;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Reference;
 
@@ -28,8 +30,9 @@ public sealed class ResNet20StepReferenceTests
     private static readonly Tolerance AfterStep = new(Relative: 1e-4, OfMax: 1e-5);
 
     [Test]
-    public void TrainingStepMatchesPyTorch()
+    public void TrainingStepMatchesPyTorch([ValueSource(typeof(TestBackends), nameof(TestBackends.All))] string device)
     {
+        using var on = TestBackends.Use(device + "/Float32", out _);
         using var scope = TensorScope.Begin();
         using var fixture = Fixture.Load("resnet20_step");
         var model = new ResNetCifar(20, 10, inChannels: 1);

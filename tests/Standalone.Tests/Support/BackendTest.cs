@@ -1,8 +1,11 @@
-// Fixtures that run on every backend: a class deriving from BackendTest and marked
-// [TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))] is instantiated once per backend ("cpu",
-// "opencl"). While its tests run, new tensors are created on that backend (Tensor.DefaultBackend); a backend whose
-// device is missing on this machine makes the fixture inconclusive, never silently green. OpenClTestCount counts the
-// tests that ran on OpenCL, so CI can print it.
+// Tests that run on every backend. Two forms:
+// - a fixture deriving from BackendTest, marked [TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))],
+//   is instantiated once per backend ("cpu", "opencl");
+// - a single test taking [ValueSource(typeof(TestBackends), nameof(TestBackends.Precisions))] string on
+//   ("cpu/Float64", "cpu/Float32", "opencl/Float32", ...) opens it with `using var _ = TestBackends.Use(on, out var dtype)`.
+// While such a test runs, new tensors are created on its backend (Tensor.DefaultBackend). A backend whose device is
+// missing on this machine makes the test inconclusive, never silently green, and the run's coverage (how many tests
+// ran on each backend, how many found no device) is written out by BackendCoverage so CI can check it.
 using Standalone.Backends;
 using Standalone.Backends.Cpu;
 
@@ -11,6 +14,17 @@ namespace Standalone.Tests.Support;
 public static class TestBackends
 {
     public static readonly string[] All = ["cpu", "opencl"];
+
+    /// <summary>Every backend with the float dtypes it runs: Float64 only on the CPU.</summary>
+    public static readonly string[] Precisions = [.. All.SelectMany(b => b == "cpu" ? new[] { "cpu/Float64", "cpu/Float32" } : [$"{b}/Float32"])];
+
+    private static readonly Dictionary<string, (int Ran, int Missing)> Counts = new();
+
+    /// <summary>Per backend: tests that ran on it, and tests (or whole fixtures) that found no device.</summary>
+    public static IReadOnlyDictionary<string, (int Ran, int Missing)> Coverage
+    {
+        get { lock (Counts) return new Dictionary<string, (int, int)>(Counts); }
+    }
 
     /// <summary>The backend for a selector, or null with the reason when its device is missing here.</summary>
     public static (IBackend? Backend, string? Missing) TryOpen(string selector)
@@ -24,12 +38,43 @@ public static class TestBackends
             return (null, e.Message);
         }
     }
+
+    /// <summary>Opens the backend (inconclusive when missing) or fails; counts the outcome.</summary>
+    public static IBackend Require(string selector)
+    {
+        var (backend, missing) = TryOpen(selector);
+        Count(selector, backend != null);
+        if (backend == null) Assert.Inconclusive($"{selector}: no device on this machine ({missing})");
+        return backend!;
+    }
+
+    /// <summary>Makes "backend/DType" the default backend until disposed; dtype receives the DType part.</summary>
+    public static IDisposable Use(string on, out DType dtype)
+    {
+        var parts = on.Split('/');
+        dtype = Enum.Parse<DType>(parts[1]);
+        var backend = Require(parts[0]);
+        Tensor.DefaultBackend = backend;
+        return new Restore();
+    }
+
+    internal static void Count(string selector, bool ran)
+    {
+        lock (Counts)
+        {
+            var (r, m) = Counts.GetValueOrDefault(selector);
+            Counts[selector] = ran ? (r + 1, m) : (r, m + 1);
+        }
+    }
+
+    private sealed class Restore : IDisposable
+    {
+        public void Dispose() => Tensor.DefaultBackend = CpuBackend.Instance;
+    }
 }
 
 public abstract class BackendTest
 {
-    private static int _openClTests;
-
     protected BackendTest(string device) => DeviceName = device;
 
     public string DeviceName { get; }
@@ -40,21 +85,16 @@ public abstract class BackendTest
     /// <summary>The CPU oracle.</summary>
     protected static IBackend Cpu => CpuBackend.Instance;
 
-    public static int OpenClTestCount => _openClTests;
+    protected bool OnCpu => Backend is CpuBackend;
 
     [OneTimeSetUp]
-    public void OpenBackend()
-    {
-        var (backend, missing) = TestBackends.TryOpen(DeviceName);
-        if (backend == null) Assert.Inconclusive($"{DeviceName}: no device on this machine ({missing})");
-        Backend = backend;
-    }
+    public void OpenBackend() => Backend = TestBackends.Require(DeviceName);
 
     [SetUp]
     public void UseBackend()
     {
         Tensor.DefaultBackend = Backend;
-        if (Backend.Device.Kind == DeviceKind.OpenCl) Interlocked.Increment(ref _openClTests);
+        TestBackends.Count(DeviceName, ran: true);
     }
 
     [TearDown]
@@ -62,7 +102,4 @@ public abstract class BackendTest
 
     /// <summary>A copy of a (CPU) tensor on the backend under test.</summary>
     protected Tensor OnDevice(Tensor t) => t.To(Backend);
-
-    /// <summary>A copy of a tensor on the CPU, as float64 values.</summary>
-    protected static double[] Values(Tensor t) => t.ToDoubleArray();
 }
