@@ -5,11 +5,12 @@
 using Standalone.Autograd;
 using Standalone.Models.Nn;
 using Standalone.Pruning.Attribution;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Attribution;
 
-[TestFixture]
-public sealed class IntegratedGradientsTests
+[TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))]
+public sealed class IntegratedGradientsTests(string device) : BackendTest(device)
 {
     private const int Channels = 2, Height = 5, Width = 4, Classes = 3;
     /// <summary>Float64 sums of S equal float32 gradients divided by S: exact up to double rounding.</summary>

@@ -4,10 +4,12 @@
 using Standalone.Autograd;
 using Standalone.Autograd.Optim;
 using Standalone.Models.Zoo;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Models;
 
-public class TrainingTests
+[TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))]
+public class TrainingTests(string device) : BackendTest(device)
 {
     [Test]
     public void ResNetOverfitsASmallBatch()

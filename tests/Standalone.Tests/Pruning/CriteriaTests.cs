@@ -7,10 +7,12 @@ using Standalone.Models.Nn;
 using Standalone.Pruning.Criteria;
 using Standalone.Pruning.Graph;
 using Standalone.Pruning.Masking;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Pruning;
 
-public class CriteriaTests
+[TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))]
+public class CriteriaTests(string device) : BackendTest(device)
 {
     private const double Tolerance = 1e-4; // relative, float32 forward/backward
     private const int Classes = 3, Channels = 4, Size = 5;

@@ -5,11 +5,12 @@ using Standalone.Autograd;
 using Standalone.Models.Nn;
 using Standalone.Models.Zoo;
 using Standalone.Pruning.Attribution;
+using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Pruning;
 
-[TestFixture]
-public sealed class LrpTests
+[TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))]
+public sealed class LrpTests(string device) : BackendTest(device)
 {
     /// <summary>
     /// Σ R per sample at every layer of a bias-free chain vs what reaches it: 1 at the logits, and below them the

@@ -26,6 +26,7 @@ public abstract class CliTest : ScratchDirectoryTest
     {
         Console.SetOut(_out);
         Console.SetError(_err);
+        Tensor.DefaultBackend = Standalone.Backends.Cpu.CpuBackend.Instance; // --device changes it for the process
     }
 
     /// <summary>Runs the command and asserts that it fails with exit code 1 and one "error:" line containing expected.</summary>

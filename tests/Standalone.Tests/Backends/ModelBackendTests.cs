@@ -1,0 +1,116 @@
+// End to end on every GPU backend, against the CPU backend with the same seeded weights and data: ResNet-20 and VGG
+// forward and backward, every pruning criterion's scores on ResNet-20 (the SInGE pass among them), and a masked
+// model against its compacted copy. The layer-level PyTorch fixtures and the gradient checks prove the ops one by
+// one; these prove that whole networks and the attribution passes built on them agree.
+using Standalone.Autograd;
+using Standalone.Backends;
+using Standalone.Backends.Cpu;
+using Standalone.Models.Nn;
+using Standalone.Models.Zoo;
+using Standalone.Pruning.Criteria;
+using Standalone.Pruning.Graph;
+using Standalone.Pruning.Masking;
+using Standalone.Pruning.Schedules;
+using Standalone.Tests.Support;
+
+namespace Standalone.Tests.Backends;
+
+[TestFixtureSource(nameof(Devices))]
+public sealed class ModelBackendTests(string device) : BackendTest(device)
+{
+    public static readonly string[] Devices = [.. TestBackends.All.Where(b => b != "cpu")];
+
+    /// <summary>
+    /// Relative to each tensor's largest magnitude: float32 through ~20 layers in another summation order. Scores are
+    /// sums of products of activations and gradients over a batch, so they get the same allowance.
+    /// </summary>
+    private const double Outputs = 1e-4, Gradients = 5e-4, Scores = 1e-3;
+
+    private static ModelSpec ResNet20 => new() { Architecture = "resnet20", InChannels = 1, NumClasses = 10 };
+    private static ModelSpec SmallVgg => new() { Architecture = "vgg11", InChannels = 3, NumClasses = 5, WidthMultiplier = 0.125 };
+
+    /// <summary>Runs the action with new tensors on the given backend (models are created from the same seeds).</summary>
+    private static T On<T>(IBackend backend, Func<T> action)
+    {
+        var saved = Tensor.DefaultBackend;
+        Tensor.DefaultBackend = backend;
+        try { return action(); }
+        finally { Tensor.DefaultBackend = saved; }
+    }
+
+    private static (double[] Logits, Dictionary<string, double[]> Grads) Step(ModelSpec spec, int[] input, bool training)
+    {
+        var model = ModelZoo.Create(spec, seed: 3);
+        if (training) model.Train(); else model.Eval();
+        using var scope = TensorScope.Begin();
+        using var x = Tensor.RandomNormal(new Shape(4, input[0], input[1], input[2]), 0, 1, new Rng(5));
+        using var labels = Tensor.FromArray<long>([1, 0, 3, 2], new Shape(4));
+        var logits = model.Forward(Variable.Constant(x));
+        F.CrossEntropy(logits, labels).Backward();
+        return (logits.Data.ToDoubleArray(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!.ToDoubleArray()));
+    }
+
+    [TestCase("resnet20", true)]
+    [TestCase("resnet20", false)]
+    [TestCase("vgg11", true)]
+    public void ForwardAndBackwardMatchTheCpu(string architecture, bool training)
+    {
+        var (spec, input) = architecture == "vgg11" ? (SmallVgg, new[] { 3, 32, 32 }) : (ResNet20, new[] { 1, 32, 32 });
+        var expected = On(CpuBackend.Instance, () => Step(spec, input, training));
+        var actual = Step(spec, input, training);
+        AssertClose(actual.Logits, expected.Logits, Outputs, "logits");
+        foreach (var (name, grad) in expected.Grads) AssertClose(actual.Grads[name], grad, Gradients, "grad " + name);
+    }
+
+    [TestCase("l1")]
+    [TestCase("bn-scale")]
+    [TestCase("random")]
+    [TestCase("gradient")]
+    [TestCase("taylor")]
+    [TestCase("taylor-sq")]
+    [TestCase("singe")]
+    [TestCase("lrp")]
+    public void CriterionScoresMatchTheCpu(string criterion)
+    {
+        var options = new PruneOptions { Criterion = criterion, Singe = new SingeOptions { Steps = 4 }, RandomGradient = criterion == "taylor-sq" };
+        double[] Score()
+        {
+            var model = ModelZoo.Create(ResNet20, seed: 3);
+            model.Eval();
+            var graph = DependencyGraph.Build(model, 1, 32, 32);
+            var x = Tensor.RandomNormal(new Shape(8, 1, 32, 32), 0, 1, new Rng(9));
+            var labels = Tensor.FromArray<long>([.. Enumerable.Range(0, 8).Select(i => (long)(i % 10))], new Shape(8));
+            var context = new ScoringContext { Graph = graph, Mask = new ChannelMask(graph), Batches = () => [new ScoringBatch(x, labels)] };
+            return options.CreateCriterion().Score(context);
+        }
+        var expected = On(CpuBackend.Instance, Score);
+        var actual = Score();
+        AssertClose(actual, expected, Scores, criterion + " scores");
+    }
+
+    [Test]
+    public void MaskedModelEqualsItsCompactedCopy()
+    {
+        var model = ModelZoo.Create(ResNet20, seed: 3);
+        model.Eval();
+        var graph = DependencyGraph.Build(model, 1, 32, 32);
+        var mask = new ChannelMask(graph);
+        mask.Prune(graph.Units.SelectMany(u => u.Groups.Where((_, i) => i % 3 == 1)));
+        mask.Apply();
+        using var x = Tensor.RandomNormal(new Shape(2, 1, 32, 32), 0, 1, new Rng(11));
+        double[] masked, compacted;
+        using (Grad.Disabled()) masked = model.Forward(Variable.Constant(x)).Data.ToDoubleArray();
+        Compactor.Compact(mask);
+        using (Grad.Disabled()) compacted = model.Forward(Variable.Constant(x)).Data.ToDoubleArray();
+        Assert.That(model.Parameters().All(p => p.Data.Device == Backend.Device), "compaction keeps the parameters on the device");
+        AssertClose(compacted, masked, Outputs, "compacted vs masked logits");
+    }
+
+    private static void AssertClose(double[] actual, double[] expected, double relative, string what)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
+        double tolerance = relative * expected.Max(Math.Abs) + 1e-7;
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within(tolerance), $"{what}[{i}]");
+    }
+}

@@ -1,0 +1,55 @@
+// --device on the command line: `devices` lists what this machine has, bad selectors are one sentence, and the main
+// jobs — train, eval, prune with SInGE — run end to end on every backend present (on PoCL in CI).
+using System.Text.Json;
+using Standalone.Backends.OpenCl;
+using Standalone.Cli;
+using Standalone.Tests.Support;
+
+namespace Standalone.Tests.Cli;
+
+[TestFixture]
+[NonParallelizable] // redirects Console
+public sealed class DeviceCliTests : CliTest
+{
+    [Test]
+    public void DevicesListsTheCpuAndEveryOpenClDevice()
+    {
+        Assert.That(Program.Main(["devices"]), Is.EqualTo(0), Error.ToString());
+        string text = Out.ToString();
+        Assert.That(text, Does.Contain("cpu"));
+        if (OpenClRuntime.Devices.Count == 0) Assert.That(text, Does.Contain("opencl: no device ("));
+        foreach (var device in OpenClRuntime.Devices)
+        {
+            Assert.That(text, Does.Contain($"opencl:{device.Index}"));
+            Assert.That(text, Does.Contain(device.Name));
+        }
+    }
+
+    [TestCase("eval --device tpu", "unknown device 'tpu' (expected cpu, opencl[:N] or cuda[:N])")]
+    [TestCase("eval --device opencl:x", "unknown device 'opencl:x'")]
+    [TestCase("eval --device cuda", "the CUDA backend is not built yet")]
+    public void BadDeviceIsOneSentence(string args, string expected) => AssertOneSentenceError(args.Split(' '), expected);
+
+    [Test]
+    public void MissingOpenClDeviceNamesWhatExists()
+    {
+        AssertOneSentenceError(["eval", "--device", "opencl:99"], OpenClRuntime.Devices.Count == 0 ? "OpenCL: no device available" : "there is no device opencl:99");
+    }
+
+    [Test]
+    public void TrainEvalAndPruneRunOnTheDevice([ValueSource(typeof(TestBackends), nameof(TestBackends.All))] string device)
+    {
+        TestBackends.Require(device);
+        string run = Path.Combine(Scratch, "run"), pruned = Path.Combine(Scratch, "pruned"), json = Path.Combine(Scratch, "eval.json");
+        Assert.That(Program.Main(["train", "--device", device, "--dataset", "synthetic", "--epochs", "1", "--batch-size", "64", "--out", run]), Is.EqualTo(0), Error.ToString());
+        string model = Path.Combine(run, "model.safetensors");
+        Assert.That(Program.Main(["eval", "--device", device, "--model", model, "--json", json]), Is.EqualTo(0), Error.ToString());
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+            Assert.That(doc.RootElement.GetProperty("accuracy").GetDouble(), Is.GreaterThan(0.2), "one epoch on the synthetic set learns something");
+        Assert.That(Program.Main(["prune", "--device", device, "--model", model, "--criterion", "singe", "--schedule", "one-shot", "--ig-steps", "2",
+            "--target-macs", "0.2", "--score-batches", "1", "--finetune-epochs", "0", "--test-images", "128", "--curve-images", "64", "--no-throughput", "--out", pruned]),
+            Is.EqualTo(0), Error.ToString());
+        Assert.That(File.Exists(Path.Combine(pruned, "model.safetensors")));
+        Assert.That(Tensor.DefaultBackend.Device, Is.EqualTo(Devices.Open(device).Device), "the commands ran on the chosen device");
+    }
+}
