@@ -7,9 +7,6 @@ public sealed partial class OpenClBackend
     private NotImplementedException Pending(string op) => new($"{Device}: {op} is not implemented yet");
 
     // Helper A: MatMul, Conv
-    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p) => throw Pending("conv2d");
-    public void Conv2dBackwardInput(in TensorView dy, in TensorView weight, in TensorView dx, in Conv2dParams p) => throw Pending("conv2d");
-    public void Conv2dBackwardWeight(in TensorView dy, in TensorView x, in TensorView dWeight, TensorView? dBias, in Conv2dParams p) => throw Pending("conv2d");
 
     // Helper B: Reduce, ArgMax, Pool, Norm, Index
     public void Reduce(ReduceOp op, in TensorView x, int reduceMask, in TensorView y) => throw Pending("reduce");
