@@ -1,6 +1,8 @@
-// The GEMM paths a backend can take: on OpenCL the own tiled kernel always, and CLBlast too where libclblast.so.1 is
-// installed (OpenClBackend.UseClBlast switches between them). Tests of MatMul and of the conv primitives (which run on
-// that GEMM) check every path, so a machine with CLBlast still tests the fallback kernel.
+// The GEMM paths a backend can take. On OpenCL: the own kernels in both families — tiled (GPUs) and single-item (CPU
+// devices), whichever this device would pick — and CLBlast too where libclblast.so.1 is installed
+// (OpenClBackend.SingleItemGemms and UseClBlast switch between them). Tests of MatMul and of the conv primitives
+// (which run on that GEMM) check every path, so PoCL also tests the GPU kernels, and a machine with CLBlast still tests
+// the fallback.
 using Standalone.Backends;
 using Standalone.Backends.OpenCl;
 using Standalone.Backends.OpenCl.Native;
@@ -17,16 +19,25 @@ public static class GemmPaths
             check(backend.Device.ToString());
             return;
         }
-        bool saved = openCl.UseClBlast;
+        bool savedClBlast = openCl.UseClBlast, savedFamily = openCl.SingleItemGemms;
         try
         {
             openCl.UseClBlast = false;
-            check("own GEMM kernel");
+            foreach (bool singleItem in new[] { false, true })
+            {
+                openCl.SingleItemGemms = singleItem;
+                check(singleItem ? "own single-item GEMM kernels" : "own tiled GEMM kernels");
+            }
+            openCl.SingleItemGemms = savedFamily;
             if (!ClBlast.Available) return;
             openCl.UseClBlast = true;
             check("CLBlast");
             Assert.That(openCl.ClBlastError, Is.Null, "CLBlast reported an error, so the GEMMs above fell back to the own kernel");
         }
-        finally { openCl.UseClBlast = saved; }
+        finally
+        {
+            openCl.UseClBlast = savedClBlast;
+            openCl.SingleItemGemms = savedFamily;
+        }
     }
 }

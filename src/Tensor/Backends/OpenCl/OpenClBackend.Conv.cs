@@ -5,7 +5,7 @@
 //   forward          y[n, g]  = W[g] · col[n, g]           one GEMM per group, batched over the chunk's images
 //   backward input   col[n, g] = W[g]ᵀ · dY[n, g]          likewise; then dx = col2im(col), a gather that overwrites dx
 //   backward weight  dW[g]    = Σn dY[n, g] · col[n, g]ᵀ   one GEMM whose depth runs over every image and position:
-//                    col is written row-major across the chunk ([row][n][pos]) and dY is permuted to [c][n][pos], so
+//                    col is written row-major across the chunk ([row][n][pos]) and dY is copied as [c][n][pos], so
 //                    the sum over images is the GEMM's K. When that GEMM has too few tiles to fill the device, K is split
 //                    over image subsets (a batch of partial products) and conv_sum_splits adds them up.
 // A 1×1, stride-1, unpadded convolution needs no im2col for forward and backward input: the image is col.
@@ -97,7 +97,8 @@ public sealed partial class OpenClBackend
                 col.Release();
             }
         if (bias is { } b)
-            Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.OutC).Arg((int)plane).Arg(y.Numel).Run1D(y.Numel);
+            RunRows(Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane),
+                (int)plane, (long)s.Batch * s.OutC);
     }
 
     public void Conv2dBackwardInput(in TensorView dy, in TensorView weight, in TensorView dx, in Conv2dParams p)
@@ -122,9 +123,8 @@ public sealed partial class OpenClBackend
                 Gemm(count, s.ColRows, (int)plane, s.OutCG, 1, GroupWeight(weight, s, g), true,
                     new GemmMatrix(dy.Buffer, dy.Offset + ((long)first * s.OutC + g * s.OutCG) * plane, s.OutC * plane, (int)plane), false, 0,
                     new GemmMatrix(col, g * s.ColRows * plane, imageStride, (int)plane));
-            long pixels = (long)count * s.InC * s.InPlane;
-            Kernel(ConvFile, "conv_col2im").Buffer(col).Arg(0L).Arg(imageStride).Arg(plane).Buffer(dx).Arg(dx.Offset)
-                .Arg(first).Arg(count).Arg(s.Geometry).Run1D(pixels);
+            RunRows(Kernel(ConvFile, "conv_col2im").Buffer(col).Arg(0L).Arg(imageStride).Arg(plane).Buffer(dx).Arg(dx.Offset)
+                .Arg(first).Arg(count).Arg(s.Geometry), s.Geometry.W, (long)s.InC * s.Geometry.H, count);
             col.Release();
         }
     }
@@ -147,8 +147,8 @@ public sealed partial class OpenClBackend
             var col = Allocate(DType.Float32, s.AllColRows * depth);
             Im2Col(x, s, first, count, col, imageStride: plane, rowStride: depth);
             var dyT = Allocate(DType.Float32, s.OutC * depth);
-            Copy(ViewOf(dy.Buffer, dy.Offset + first * s.OutC * plane, [s.OutC, count, (int)plane], [plane, s.OutC * plane, 1]),
-                ViewOf(dyT, 0, [s.OutC, count, (int)plane], [depth, plane, 1]));
+            RunRows(Kernel(ConvFile, "conv_channels_outer").Buffer(dy).Arg(dy.Offset).Buffer(dyT).Arg(first).Arg(count).Arg(s.OutC).Arg((int)plane),
+                (int)plane, (long)s.OutC * count);
             int splits = WeightGradSplits(s, count);
             if (splits == 1)
             {
@@ -190,8 +190,8 @@ public sealed partial class OpenClBackend
 
     /// <summary>col[n·imageStride + row·rowStride + pos] for images [first, first + count) of x (see conv.c).</summary>
     private void Im2Col(in TensorView x, in ConvShape s, int first, int count, DeviceBuffer col, long imageStride, long rowStride) =>
-        Kernel(ConvFile, "conv_im2col").Buffer(x).Arg(x.Offset).Buffer(col).Arg(0L).Arg(imageStride).Arg(rowStride)
-            .Arg(first).Arg(count).Arg(s.Geometry).Run1D((long)count * s.AllColRows * s.OutPlane);
+        RunRows(Kernel(ConvFile, "conv_im2col").Buffer(x).Arg(x.Offset).Buffer(col).Arg(0L).Arg(imageStride).Arg(rowStride)
+            .Arg(first).Arg(count).Arg(s.Geometry), s.Geometry.OW, (long)s.AllColRows * s.Geometry.OH, count);
 
     /// <summary>Consecutive image ranges whose scratch of <paramref name="floatsPerImage"/> each fits ConvScratchBytes.</summary>
     private IEnumerable<(int First, int Count)> Chunks(ConvShape s, long floatsPerImage)
@@ -225,10 +225,15 @@ public sealed partial class OpenClBackend
         return size;
     }
 
-    private static TensorView ViewOf(DeviceBuffer buffer, long offset, ReadOnlySpan<int> shape, ReadOnlySpan<long> strides)
+    /// <summary>
+    /// Runs a conv.c kernel whose work items are (position along a row of <paramref name="width"/>, row, image): groups
+    /// of up to 64 work items, as wide along the row as it allows (a power of two), the rest across rows.
+    /// </summary>
+    private void RunRows(Launch launch, int width, long rows, int images = 1)
     {
-        var layout = new Strides8();
-        for (int d = 0; d < strides.Length; d++) layout[d] = strides[d];
-        return new TensorView(buffer, new Shape(shape), layout, offset);
+        int group = (int)Math.Min(64, Info.MaxWorkGroupSize), x = 1;
+        while (x < width && x * 2 <= group) x *= 2;
+        int y = group / x;
+        launch.Run([RoundUp(width, x), RoundUp(rows, y), images], [x, y, 1]);
     }
 }

@@ -1,7 +1,9 @@
 // MatMul, and the batched GEMM the conv primitives build on: CLBlast's SGEMM when libclblast.so.1 is present
-// (one call per batch item), else — or when CLBlast reports an error, or STANDALONE_CLBLAST=off — the own tiled kernel
-// of Kernels/gemm.c. That kernel comes in a few fixed tile shapes; the device's limits decide which can run here
-// (work-group size, local memory), and each call takes the one that wastes least on its M × N (see ChooseGemm).
+// (one call per batch item), else — or when CLBlast reports an error, or STANDALONE_CLBLAST=off — the own kernels of
+// Kernels/gemm.c. Those come in a few fixed tile shapes, in two families: tiled kernels (many work items share local
+// memory) for GPUs, single-item kernels for CPU devices, where they run several times faster (see gemm.c). The
+// device's limits decide which shapes can run here (work-group size, local memory), and each call takes the one that
+// wastes least on its M × N (see ChooseGemm).
 using Standalone.Backends.OpenCl.Native;
 
 namespace Standalone.Backends.OpenCl;
@@ -25,27 +27,31 @@ public sealed unsafe partial class OpenClBackend
 {
     private const string GemmFile = "gemm.c";
 
-    /// <summary>Per-work-item block of C in gemm.c (GEMM_WPT): a tile of M × N uses (N/4) × (M/4) work items.</summary>
-    private const int GemmWorkPerItem = 4;
-
-    /// <summary>Depth of the local-memory slabs in gemm.c (GEMM_TK).</summary>
-    private const int GemmSlabDepth = 16;
-
-    private sealed record GemmVariant(string Kernel, int TileM, int TileN)
+    /// <summary>
+    /// A GEMM kernel of gemm.c and the block of C one work group computes. Tiled kernels (GPUs) give each work item a
+    /// 4 × 4 block (GEMM_WPT) and stage 16-deep slabs (GEMM_TK); single-item kernels (CPU devices) give one work item
+    /// the whole tile and stage 64-deep slabs (CPU_TK).
+    /// </summary>
+    private sealed record GemmVariant(string Kernel, int TileM, int TileN, bool SingleItem)
     {
-        public int GroupSize => TileM / GemmWorkPerItem * (TileN / GemmWorkPerItem);
-        public long LocalBytes => (long)GemmSlabDepth * (TileM + TileN) * sizeof(float);
+        private const int WorkPerItem = 4, TiledDepth = 16, SingleItemDepth = 64;
+
+        public int GroupX => SingleItem ? 1 : TileN / WorkPerItem;
+        public int GroupY => SingleItem ? 1 : TileM / WorkPerItem;
+        public int GroupSize => GroupX * GroupY;
+        public long LocalBytes => (long)(SingleItem ? SingleItemDepth : TiledDepth) * (TileM + TileN) * sizeof(float);
     }
 
-    /// <summary>The kernels of gemm.c, largest first.</summary>
+    /// <summary>The kernels of gemm.c: tiled ones for GPUs, then single-item ones for CPU devices.</summary>
     private static readonly GemmVariant[] GemmVariants =
     [
-        new("gemm_f32_64x64", 64, 64), new("gemm_f32_16x64", 16, 64), new("gemm_f32_64x16", 64, 16),
-        new("gemm_f32_32x32", 32, 32), new("gemm_f32_16x16", 16, 16),
+        new("gemm_f32_64x64", 64, 64, false), new("gemm_f32_16x64", 16, 64, false), new("gemm_f32_64x16", 64, 16, false),
+        new("gemm_f32_32x32", 32, 32, false), new("gemm_f32_16x16", 16, 16, false),
+        new("gemm_f32_cpu_64x64", 64, 64, true), new("gemm_f32_cpu_16x64", 16, 64, true),
     ];
 
-    private GemmVariant[]? _usableGemms;
-    private bool? _useClBlast;
+    private GemmVariant[]? _fittingGemms;
+    private bool? _useClBlast, _singleItemGemms;
 
     /// <summary>
     /// Whether GEMMs go through CLBlast: by default when libclblast.so.1 loads and STANDALONE_CLBLAST is not "off".
@@ -56,6 +62,13 @@ public sealed unsafe partial class OpenClBackend
     {
         get => _useClBlast ??= ClBlast.Available && !string.Equals(Environment.GetEnvironmentVariable("STANDALONE_CLBLAST"), "off", StringComparison.OrdinalIgnoreCase);
         set => _useClBlast = value && ClBlast.Available;
+    }
+
+    /// <summary>Which family of own kernels runs: single-item on CPU devices, tiled elsewhere; tests run both anywhere.</summary>
+    internal bool SingleItemGemms
+    {
+        get => _singleItemGemms ?? !Info.IsGpu;
+        set => _singleItemGemms = value;
     }
 
     /// <summary>The error that turned CLBlast off on this backend, or null.</summary>
@@ -84,20 +97,23 @@ public sealed unsafe partial class OpenClBackend
             .Buffer(a.Buffer).Arg(a.Offset + done * a.BatchStride).Arg(a.BatchStride).Arg(a.RowStride).Arg(transA ? 1 : 0)
             .Buffer(b.Buffer).Arg(b.Offset + done * b.BatchStride).Arg(b.BatchStride).Arg(b.RowStride).Arg(transB ? 1 : 0)
             .Buffer(c.Buffer).Arg(c.Offset + done * c.BatchStride).Arg(c.BatchStride).Arg(c.RowStride)
-            .Run([RoundUp(n, variant.TileN) / GemmWorkPerItem, RoundUp(m, variant.TileM) / GemmWorkPerItem, batch - done],
-                [variant.TileN / GemmWorkPerItem, variant.TileM / GemmWorkPerItem, 1]);
+            .Run([(n + variant.TileN - 1) / variant.TileN * variant.GroupX, (m + variant.TileM - 1) / variant.TileM * variant.GroupY, batch - done],
+                [variant.GroupX, variant.GroupY, 1]);
     }
 
     /// <summary>
-    /// The usable tile shape with the least estimated cost for an M × N product: the padded area (edge tiles compute
-    /// their full size) times a per-element load overhead that falls with tile size (1/TileM + 1/TileN: each slab
-    /// element loaded feeds TileN, respectively TileM, multiply-adds).
+    /// The tile shape of the preferred family (SingleItemGemms; the other family when none of it fits this device) with
+    /// the least estimated cost for an M × N product: the padded area (edge tiles compute their full size) times a
+    /// per-element load overhead that falls with tile size (1/TileM + 1/TileN: each slab element loaded feeds TileN,
+    /// respectively TileM, multiply-adds).
     /// </summary>
     private GemmVariant ChooseGemm(int m, int n)
     {
+        var fitting = FittingGemms();
+        bool family = fitting.Any(v => v.SingleItem == SingleItemGemms) ? SingleItemGemms : !SingleItemGemms;
         GemmVariant? best = null;
         double bestCost = double.MaxValue;
-        foreach (var v in UsableGemms())
+        foreach (var v in fitting.Where(v => v.SingleItem == family))
         {
             double cost = (double)RoundUp(m, v.TileM) * RoundUp(n, v.TileN) * (1 + 8.0 / v.TileM + 8.0 / v.TileN);
             if (cost < bestCost) (best, bestCost) = (v, cost);
@@ -105,15 +121,19 @@ public sealed unsafe partial class OpenClBackend
         return best!;
     }
 
-    /// <summary>The variants whose work group and local memory fit this device (its limits, and each kernel's own).</summary>
-    private GemmVariant[] UsableGemms()
+    /// <summary>The variants whose work group and local memory fit this device (its limits, and each compiled kernel's own).</summary>
+    private GemmVariant[] FittingGemms()
     {
-        if (_usableGemms != null) return _usableGemms;
-        var usable = GemmVariants.Where(v => v.LocalBytes <= (long)Info.LocalMemory && (ulong)v.GroupSize <= Info.MaxWorkGroupSize && (ulong)v.GroupSize <= KernelWorkGroupLimit(v.Kernel)).ToArray();
-        if (usable.Length == 0)
+        if (_fittingGemms != null) return _fittingGemms;
+        var fitting = GemmVariants.Where(v => v.LocalBytes <= (long)Info.LocalMemory && (ulong)v.GroupSize <= Info.MaxWorkGroupSize &&
+            (ulong)v.GroupSize <= KernelWorkGroupLimit(v.Kernel)).ToArray();
+        if (fitting.Length == 0)
+        {
+            var smallest = GemmVariants.MinBy(v => v.LocalBytes)!;
             throw new NotSupportedException($"{Device} ({Info.Name}): no GEMM kernel fits this device (largest work group {Info.MaxWorkGroupSize}, " +
-                $"local memory {Info.LocalMemory} bytes; the smallest kernel needs {GemmVariants[^1].GroupSize} work items and {GemmVariants[^1].LocalBytes} bytes)");
-        return _usableGemms = usable;
+                $"local memory {Info.LocalMemory} bytes; the smallest kernel needs {smallest.GroupSize} work items and {smallest.LocalBytes} bytes)");
+        }
+        return _fittingGemms = fitting;
     }
 
     /// <summary>CL_KERNEL_WORK_GROUP_SIZE: the largest work group this compiled kernel can run with on the device.</summary>
