@@ -21,10 +21,13 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
     public static readonly string[] Devices = [.. TestBackends.All.Where(b => b != "cpu")];
 
     /// <summary>
-    /// Relative to each tensor's largest magnitude: float32 through ~20 layers in another summation order. Scores are
-    /// sums of products of activations and gradients over a batch, so they get the same allowance.
+    /// Relative to each tensor's largest magnitude: float32 through ~20 layers in another summation order. Training
+    /// mode divides by batch standard deviations at every layer, which amplifies that rounding on the way back; and a
+    /// bias followed by batch norm has a gradient that is zero but for rounding, so gradients are held to 1e-3 of
+    /// the larger of their own scale and 1e-2 of the network's largest gradient. Scores are sums of products of
+    /// activations and gradients over a batch.
     /// </summary>
-    private const double Outputs = 1e-4, Gradients = 5e-4, Scores = 1e-3;
+    private const double Outputs = 1e-4, Gradients = 1e-3, Scores = 1e-3;
 
     private static ModelSpec ResNet20 => new() { Architecture = "resnet20", InChannels = 1, NumClasses = 10 };
     private static ModelSpec SmallVgg => new() { Architecture = "vgg11", InChannels = 3, NumClasses = 5, WidthMultiplier = 0.125 };
@@ -43,8 +46,8 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
         var model = ModelZoo.Create(spec, seed: 3);
         if (training) model.Train(); else model.Eval();
         using var scope = TensorScope.Begin();
-        using var x = Tensor.RandomNormal(new Shape(4, input[0], input[1], input[2]), 0, 1, new Rng(5));
-        using var labels = Tensor.FromArray<long>([1, 0, 3, 2], new Shape(4));
+        using var x = Tensor.RandomNormal(new Shape(8, input[0], input[1], input[2]), 0, 1, new Rng(5));
+        using var labels = Tensor.FromArray<long>([1, 0, 3, 2, 4, 1, 0, 2], new Shape(8));
         var logits = model.Forward(Variable.Constant(x));
         F.CrossEntropy(logits, labels).Backward();
         return (logits.Data.ToDoubleArray(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!.ToDoubleArray()));
@@ -59,7 +62,8 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
         var expected = On(CpuBackend.Instance, () => Step(spec, input, training));
         var actual = Step(spec, input, training);
         AssertClose(actual.Logits, expected.Logits, Outputs, "logits");
-        foreach (var (name, grad) in expected.Grads) AssertClose(actual.Grads[name], grad, Gradients, "grad " + name);
+        double largest = expected.Grads.Values.Max(g => g.Max(Math.Abs));
+        foreach (var (name, grad) in expected.Grads) AssertClose(actual.Grads[name], grad, Gradients, "grad " + name, floor: 1e-2 * largest);
     }
 
     [TestCase("l1")]
@@ -106,10 +110,10 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
         AssertClose(compacted, masked, Outputs, "compacted vs masked logits");
     }
 
-    private static void AssertClose(double[] actual, double[] expected, double relative, string what)
+    private static void AssertClose(double[] actual, double[] expected, double relative, string what, double floor = 0)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
-        double tolerance = relative * expected.Max(Math.Abs) + 1e-7;
+        double tolerance = relative * Math.Max(expected.Max(Math.Abs), floor) + 1e-7;
         for (int i = 0; i < expected.Length; i++)
             Assert.That(actual[i], Is.EqualTo(expected[i]).Within(tolerance), $"{what}[{i}]");
     }

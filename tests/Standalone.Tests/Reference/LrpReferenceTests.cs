@@ -100,7 +100,7 @@ public sealed class LrpReferenceTests
             foreach (var (name, conv) in convs)
             {
                 var scores = result.ChannelScores[(Conv2d)conv];
-                TensorAssert.Close(Tensor.FromArray(scores, scores.Length), fixture["score." + name], Relevance, "score." + name);
+                TensorAssert.Close(Tensor.FromArray<double>(scores, new Shape(scores.Length), Standalone.Backends.Cpu.CpuBackend.Instance), fixture["score." + name], Relevance, "score." + name);
             }
             // The batch norms were fused for the pass only: every parameter and statistic is as loaded.
             foreach (var (name, value) in model.StateDict())
