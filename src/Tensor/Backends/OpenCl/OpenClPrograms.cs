@@ -63,9 +63,11 @@ internal sealed unsafe class OpenClPrograms
                 if (!_programs.ContainsKey(file)) _programs[file] = Build(file);
     }
 
-    private nint Build(string file)
+    private nint Build(string file) => Build(file, KernelSources.Program(file, KernelDialect.OpenCl));
+
+    /// <summary>Builds a program from full source text (tests use it to check the build-failure report).</summary>
+    internal nint Build(string file, string source)
     {
-        string source = KernelSources.Program(file, KernelDialect.OpenCl);
         string key = KernelSources.Hash(string.Join("\n", _device.PlatformName, _device.PlatformVersion, _device.Name, _device.Version, _device.DriverVersion, Options, source));
         string? cached = CacheDirectory is { } dir ? Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(file)}-{key}.bin") : null;
         if (cached != null && File.Exists(cached) && TryFromBinary(File.ReadAllBytes(cached)) is { } fromCache) return fromCache;
