@@ -1,5 +1,6 @@
 // The `standalone` command. Thin by design: parse, call the libraries, render.
 using System.CommandLine;
+using Spectre.Console;
 using Standalone.Cli.Commands;
 
 namespace Standalone.Cli;
@@ -32,6 +33,9 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = BuildRoot();
+        // Spectre's console binds to Console.Out when first used; bind it to the current one (in-process callers such as
+        // the tests redirect Console.Out between runs).
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         try
         {
             var parse = root.Parse(args);

@@ -1,4 +1,4 @@
-// MatMul, and the batched GEMM the conv primitives build on: CLBlast's SGEMM when libclblast.so.1 is present
+// MatMul, and the batched GEMM the conv primitives build on: CLBlast's SGEMM on GPUs when libclblast.so.1 is present
 // (one call per batch item), else — or when CLBlast reports an error, or STANDALONE_CLBLAST=off — the own kernels of
 // Kernels/gemm.c. Those come in a few fixed tile shapes, in two families: tiled kernels (many work items share local
 // memory) for GPUs, single-item kernels for CPU devices, where they run several times faster (see gemm.c). The
@@ -54,13 +54,20 @@ public sealed unsafe partial class OpenClBackend
     private bool? _useClBlast, _singleItemGemms;
 
     /// <summary>
-    /// Whether GEMMs go through CLBlast: by default when libclblast.so.1 loads and STANDALONE_CLBLAST is not "off".
-    /// Setting it (tests compare both paths) can only turn CLBlast on where it is present. An error from CLBlast turns
-    /// it off for this backend (see ClBlastError) and the GEMM runs on the own kernel.
+    /// Whether GEMMs go through CLBlast: by default on GPUs when libclblast.so.1 loads. STANDALONE_CLBLAST=off turns it
+    /// off everywhere, =on turns it on for CPU devices too (on PoCL its SGEMM measured 3–5× slower than the own
+    /// single-item kernels, hence the GPU-only default). Setting it (tests compare both paths) can only turn CLBlast on
+    /// where it is present. An error from CLBlast turns it off for this backend (see ClBlastError) and the GEMM runs
+    /// on the own kernel.
     /// </summary>
     internal bool UseClBlast
     {
-        get => _useClBlast ??= ClBlast.Available && !string.Equals(Environment.GetEnvironmentVariable("STANDALONE_CLBLAST"), "off", StringComparison.OrdinalIgnoreCase);
+        get => _useClBlast ??= ClBlast.Available && Environment.GetEnvironmentVariable("STANDALONE_CLBLAST")?.ToLowerInvariant() switch
+        {
+            "off" => false,
+            "on" => true,
+            _ => Info.IsGpu,
+        };
         set => _useClBlast = value && ClBlast.Available;
     }
 
