@@ -85,7 +85,7 @@ public static class ThroughputBenchmark
     private static long PoolAllocations(Standalone.Backends.IBackend backend) => backend switch
     {
         Standalone.Backends.Cpu.CpuBackend cpu => cpu.PoolStatistics.Allocated,
-        Standalone.Backends.OpenCl.OpenClBackend openCl => openCl.PoolStatistics.Allocated,
+        Standalone.Backends.Gpu.GpuBackend gpu => gpu.PoolStatistics.Allocated,
         _ => 0,
     };
 

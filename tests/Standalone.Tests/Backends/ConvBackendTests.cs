@@ -4,7 +4,7 @@
 // shortcut), stride larger than the kernel (pixels no output reads), batch 1 and 3, a weight gradient long enough to
 // be split; then several image chunks per call, and outputs that must be overwritten (pre-filled with NaN).
 using Standalone.Backends;
-using Standalone.Backends.OpenCl;
+using Standalone.Backends.Gpu;
 using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Backends;
@@ -56,12 +56,12 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
     public void SeveralImageChunksGiveTheSameResult()
     {
         var c = new ConvCase("3x3 stride 2 pad 1, 5 images", 5, 3, 4, 9, 9, 3, 3, Geometry(stride: 2, pad: 1), true);
-        var openCl = Backend as OpenClBackend;
-        long saved = openCl?.ConvScratchBytes ?? 0;
+        var gpu = Backend as GpuBackend;
+        long saved = gpu?.ConvScratchBytes ?? 0;
         try
         {
             // Room for two images' scratch per chunk: chunks of 2, 2 and 1 images.
-            if (openCl != null) openCl.ConvScratchBytes = 2L * (3 * 9 + 4) * 5 * 5 * sizeof(float);
+            if (gpu != null) gpu.ConvScratchBytes = 2L * (3 * 9 + 4) * 5 * 5 * sizeof(float);
             GemmPaths.ForEach(Backend, path =>
             {
                 CheckForward(c, $"{path}, chunked");
@@ -71,7 +71,7 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         }
         finally
         {
-            if (openCl != null) openCl.ConvScratchBytes = saved;
+            if (gpu != null) gpu.ConvScratchBytes = saved;
         }
     }
 

@@ -1,11 +1,10 @@
 // The GEMM paths a backend can take. On OpenCL: the own kernels in both families — tiled (GPUs) and single-item (CPU
 // devices), whichever this device would pick — and CLBlast too where libclblast.so.1 is installed
-// (OpenClBackend.SingleItemGemms and UseClBlast switch between them). Tests of MatMul and of the conv primitives
+// (GpuBackend.SingleItemGemms and UseVendorGemm switch between them). Tests of MatMul and of the conv primitives
 // (which run on that GEMM) check every path, so PoCL also tests the GPU kernels, and a machine with CLBlast still tests
 // the fallback.
 using Standalone.Backends;
-using Standalone.Backends.OpenCl;
-using Standalone.Backends.OpenCl.Native;
+using Standalone.Backends.Gpu;
 
 namespace Standalone.Tests.Support;
 
@@ -14,30 +13,30 @@ public static class GemmPaths
     /// <summary>Runs <paramref name="check"/> once per GEMM path of <paramref name="backend"/>, passing the path's name.</summary>
     public static void ForEach(IBackend backend, Action<string> check)
     {
-        if (backend is not OpenClBackend openCl)
+        if (backend is not GpuBackend gpu)
         {
             check(backend.Device.ToString());
             return;
         }
-        bool savedClBlast = openCl.UseClBlast, savedFamily = openCl.SingleItemGemms;
+        bool savedVendor = gpu.UseVendorGemm, savedFamily = gpu.SingleItemGemms;
         try
         {
-            openCl.UseClBlast = false;
+            gpu.UseVendorGemm = false;
             foreach (bool singleItem in new[] { false, true })
             {
-                openCl.SingleItemGemms = singleItem;
+                gpu.SingleItemGemms = singleItem;
                 check(singleItem ? "own single-item GEMM kernels" : "own tiled GEMM kernels");
             }
-            openCl.SingleItemGemms = savedFamily;
-            if (!ClBlast.Available) return;
-            openCl.UseClBlast = true;
-            check("CLBlast");
-            Assert.That(openCl.ClBlastError, Is.Null, "CLBlast reported an error, so the GEMMs above fell back to the own kernel");
+            gpu.SingleItemGemms = savedFamily;
+            if (gpu.VendorGemmName is not { } vendor) return;
+            gpu.UseVendorGemm = true;
+            check(vendor);
+            Assert.That(gpu.VendorGemmError, Is.Null, $"{vendor} reported an error, so the GEMMs above fell back to the own kernel");
         }
         finally
         {
-            openCl.UseClBlast = savedClBlast;
-            openCl.SingleItemGemms = savedFamily;
+            gpu.UseVendorGemm = savedVendor;
+            gpu.SingleItemGemms = savedFamily;
         }
     }
 }

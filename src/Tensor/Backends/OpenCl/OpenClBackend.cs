@@ -1,12 +1,14 @@
-// The OpenCL backend: one context and one in-order command queue per device. Primitives enqueue kernels and return;
-// Synchronize waits (clFinish); Download reads blocking, after the work before it. Primitives are grouped by family
-// in partial files like the CPU backend's: Elementwise, Reduce, MatMul, Conv, Pool, Norm, Index. Float primitives
-// run in Float32 (the contract's requirement); copies, fills and index primitives also move Int32/Int64.
+// The OpenCL backend: one context and one in-order command queue per device. The primitives are GpuBackend's, shared
+// with CUDA; this class gives them memory (OpenClMemoryPool), transfers, programs (OpenClPrograms), launches
+// (clSetKernelArg + clEnqueueNDRangeKernel under one lock, since kernel objects hold their arguments), copies and fills
+// by the queue's own calls, and CLBlast's SGEMM on GPUs. Synchronize waits (clFinish); Download reads blocking, after
+// the work before it. Float primitives run in Float32; copies, fills and index primitives also move Int32/Int64.
+using Standalone.Backends.Gpu;
 using Standalone.Backends.OpenCl.Native;
 
 namespace Standalone.Backends.OpenCl;
 
-public sealed unsafe partial class OpenClBackend : IBackend, IDisposable
+public sealed unsafe class OpenClBackend : GpuBackend
 {
     private readonly nint _context, _queue;
     private readonly object _launchLock = new();
@@ -15,6 +17,8 @@ public sealed unsafe partial class OpenClBackend : IBackend, IDisposable
     {
         Info = info;
         Device = new Device(DeviceKind.OpenCl, info.Index);
+        Limits = new GpuLimits(info.Name, info.IsGpu, (int)info.ComputeUnits, (long)info.MaxWorkGroupSize, (long)info.LocalMemory,
+            (long)info.MaxAllocation, (long)info.GlobalMemory);
         nint device = info.Handle;
         int status;
         _context = Cl.clCreateContext(null, 1, &device, 0, 0, &status);
@@ -26,15 +30,15 @@ public sealed unsafe partial class OpenClBackend : IBackend, IDisposable
     }
 
     public OpenClDeviceInfo Info { get; }
-    public Device Device { get; }
-    public string Name => $"{Device} ({Info.Name}, {Info.PlatformName})";
+    public override Device Device { get; }
+    public override GpuLimits Limits { get; }
+    public override string Name => $"{Device} ({Info.Name}, {Info.PlatformName})";
     internal OpenClMemoryPool Pool { get; }
     internal OpenClPrograms Programs { get; }
 
-    /// <summary>Buffers created / reused by the memory pool so far (the benchmark reports them).</summary>
-    public (long Allocated, long Reused) PoolStatistics => (Pool.Allocations, Pool.Reuses);
+    public override (long Allocated, long Reused) PoolStatistics => (Pool.Allocations, Pool.Reuses);
 
-    public DeviceBuffer Allocate(DType dtype, long length)
+    public override DeviceBuffer Allocate(DType dtype, long length)
     {
         if (dtype == DType.Float64)
             throw new NotSupportedException($"{Device}: Float64 tensors are not supported on OpenCL (the working type is Float32; Float64 is for CPU gradient checks)");
@@ -42,23 +46,101 @@ public sealed unsafe partial class OpenClBackend : IBackend, IDisposable
         return new OpenClBuffer(this, dtype, length, Pool.Rent(bytes), bytes);
     }
 
-    public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long offset) where T : unmanaged
+    public override void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long offset)
     {
         if (source.IsEmpty) return;
         fixed (T* s = source)
-            Cl.Check(Cl.clEnqueueWriteBuffer(_queue, Mem(destination), 1, (nuint)(offset * sizeof(T)), (nuint)(source.Length * sizeof(T)), s, 0, null, null), "clEnqueueWriteBuffer");
+            Check(Cl.clEnqueueWriteBuffer(_queue, Mem(destination), 1, (nuint)(offset * sizeof(T)), (nuint)(source.Length * sizeof(T)), s, 0, null, null), "clEnqueueWriteBuffer");
     }
 
-    public void Download<T>(DeviceBuffer source, long offset, Span<T> destination) where T : unmanaged
+    public override void Download<T>(DeviceBuffer source, long offset, Span<T> destination)
     {
         if (destination.IsEmpty) return;
         fixed (T* d = destination)
             Check(Cl.clEnqueueReadBuffer(_queue, Mem(source), 1, (nuint)(offset * sizeof(T)), (nuint)(destination.Length * sizeof(T)), d, 0, null, null), "clEnqueueReadBuffer");
     }
 
-    public void Synchronize() => Check(Cl.clFinish(_queue), "clFinish");
+    public override void Synchronize() => Check(Cl.clFinish(_queue), "clFinish");
 
     internal static nint Mem(DeviceBuffer buffer) => ((OpenClBuffer)buffer).Memory;
+
+    protected internal override ulong Handle(DeviceBuffer buffer) => (ulong)Mem(buffer);
+
+    protected internal override nint KernelHandle(string file, string name) => Programs.Kernel(file, name);
+
+    /// <summary>CL_KERNEL_WORK_GROUP_SIZE: the largest work group this compiled kernel can run with on the device.</summary>
+    protected internal override long KernelGroupLimit(string file, string name)
+    {
+        nuint size;
+        Cl.Check(Cl.clGetKernelWorkGroupInfo(Programs.Kernel(file, name), Info.Handle, Cl.KernelWorkGroupSize, (nuint)sizeof(nuint), &size, null),
+            $"clGetKernelWorkGroupInfo({name})");
+        return (long)size;
+    }
+
+    protected internal override void Enqueue(nint kernel, string name, in KernelArguments arguments, ReadOnlySpan<long> global, ReadOnlySpan<long> local)
+    {
+        var g = stackalloc nuint[3];
+        var l = stackalloc nuint[3];
+        for (int d = 0; d < global.Length; d++)
+        {
+            g[d] = (nuint)global[d];
+            l[d] = (nuint)local[d];
+        }
+        lock (_launchLock)
+        {
+            for (int i = 0; i < arguments.Count; i++)
+            {
+                int status = Cl.clSetKernelArg(kernel, (uint)i, (nuint)arguments.Size(i), KernelArguments.Address(in arguments, i));
+                if (status != 0) throw new ClException($"clSetKernelArg({name}, argument {i})", status);
+            }
+            Check(Cl.clEnqueueNDRangeKernel(_queue, kernel, (uint)global.Length, null, g, l, 0, null, null), $"clEnqueueNDRangeKernel({name})");
+        }
+    }
+
+    protected override bool TryCopyBytes(DeviceBuffer source, long sourceByte, DeviceBuffer destination, long destinationByte, long bytes)
+    {
+        lock (_launchLock)
+            Check(Cl.clEnqueueCopyBuffer(_queue, Mem(source), Mem(destination), (nuint)sourceByte, (nuint)destinationByte, (nuint)bytes, 0, null, null), "clEnqueueCopyBuffer");
+        return true;
+    }
+
+    protected override bool TryFillBytes(DeviceBuffer destination, long byteOffset, long bytes, ReadOnlySpan<byte> pattern)
+    {
+        fixed (byte* p = pattern)
+            lock (_launchLock)
+                Check(Cl.clEnqueueFillBuffer(_queue, Mem(destination), p, (nuint)pattern.Length, (nuint)byteOffset, (nuint)bytes, 0, null, null), "clEnqueueFillBuffer");
+        return true;
+    }
+
+    internal override string? VendorGemmName => ClBlast.Available ? "CLBlast" : null;
+
+    /// <summary>
+    /// CLBlast on GPUs by default. STANDALONE_CLBLAST=off turns it off everywhere, =on turns it on for CPU devices too
+    /// (on PoCL its SGEMM measured 3–5× slower than the own single-item kernels, hence the GPU-only default).
+    /// </summary>
+    protected override bool VendorGemmByDefault => Environment.GetEnvironmentVariable("STANDALONE_CLBLAST")?.ToLowerInvariant() switch
+    {
+        "off" => false,
+        "on" => true,
+        _ => Info.IsGpu,
+    };
+
+    /// <summary>One CLBlastSgemm per batch item.</summary>
+    private protected override (int Done, string? Error) VendorGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
+        in GemmMatrix b, bool transB, float beta, in GemmMatrix c)
+    {
+        lock (_launchLock)
+            for (int i = 0; i < batch; i++)
+            {
+                int status = ClBlast.Sgemm(transA, transB, m, n, k, alpha,
+                    Mem(a.Buffer), a.Offset + i * a.BatchStride, a.RowStride,
+                    Mem(b.Buffer), b.Offset + i * b.BatchStride, b.RowStride,
+                    beta, Mem(c.Buffer), c.Offset + i * c.BatchStride, c.RowStride, _queue);
+                if (status != 0)
+                    return (i, $"CLBlastSgemm(m={m}, n={n}, k={k}, transA={transA}, transB={transB}) returned {ClBlast.StatusName(status)} ({status})");
+            }
+        return (batch, null);
+    }
 
     /// <summary>
     /// Drivers report errors of enqueued work (often out of memory) at the next blocking call; this names them.
@@ -73,109 +155,7 @@ public sealed unsafe partial class OpenClBackend : IBackend, IDisposable
         throw error;
     }
 
-    /// <summary>Starts a launch of kernel <paramref name="name"/> from kernel file <paramref name="file"/>.</summary>
-    internal Launch Kernel(string file, string name) => new(this, Programs.Kernel(file, name), name);
-
-    /// <summary>Sets a kernel's arguments in order, then enqueues it; the backend's launch lock is held throughout.</summary>
-    internal ref struct Launch
-    {
-        private readonly OpenClBackend _backend;
-        private readonly nint _kernel;
-        private readonly string _name;
-        private uint _index;
-        private bool _locked;
-
-        public Launch(OpenClBackend backend, nint kernel, string name)
-        {
-            _backend = backend;
-            _kernel = kernel;
-            _name = name;
-            Monitor.Enter(backend._launchLock);
-            _locked = true;
-        }
-
-        public Launch Arg<T>(T value) where T : unmanaged
-        {
-            Set(&value, sizeof(T));
-            return this;
-        }
-
-        public Launch Buffer(in TensorView view)
-        {
-            nint memory = Mem(view.Buffer);
-            Set(&memory, sizeof(nint));
-            return this;
-        }
-
-        public Launch Buffer(DeviceBuffer buffer)
-        {
-            nint memory = Mem(buffer);
-            Set(&memory, sizeof(nint));
-            return this;
-        }
-
-        /// <summary>The buffer and its view_t (shape, strides, offset).</summary>
-        public Launch View(in TensorView view)
-        {
-            Buffer(view);
-            var layout = ClView.Of(view);
-            Set(&layout, sizeof(ClView));
-            return this;
-        }
-
-        /// <summary>Local memory of <paramref name="bytes"/> for a __local pointer argument.</summary>
-        public Launch Local(long bytes)
-        {
-            Set(null, (int)bytes);
-            return this;
-        }
-
-        private void Set(void* value, int size)
-        {
-            int status = Cl.clSetKernelArg(_kernel, _index, (nuint)size, value);
-            if (status != 0)
-            {
-                Release();
-                throw new ClException($"clSetKernelArg({_name}, argument {_index})", status);
-            }
-            _index++;
-        }
-
-        /// <summary>One work item per element of a 1-D range of <paramref name="count"/> (rounded up to the group size).</summary>
-        public void Run1D(long count, int local = 256)
-        {
-            if (count <= 0) { Release(); return; }
-            Run([RoundUp(count, local)], [local]);
-        }
-
-        public void Run(scoped ReadOnlySpan<long> global, scoped ReadOnlySpan<long> local)
-        {
-            try
-            {
-                var g = stackalloc nuint[3];
-                var l = stackalloc nuint[3];
-                for (int d = 0; d < global.Length; d++)
-                {
-                    g[d] = (nuint)global[d];
-                    l[d] = (nuint)local[d];
-                }
-                int status = Cl.clEnqueueNDRangeKernel(_backend._queue, _kernel, (uint)global.Length, null, g, local.IsEmpty ? null : l, 0, null, null);
-                _backend.Check(status, $"clEnqueueNDRangeKernel({_name})");
-            }
-            finally { Release(); }
-        }
-
-        private void Release()
-        {
-            if (!_locked) return;
-            _locked = false;
-            Monitor.Exit(_backend._launchLock);
-        }
-    }
-
-    internal static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
-
-    public void Dispose()
+    public override void Dispose()
     {
         Synchronize();
         Pool.Trim();

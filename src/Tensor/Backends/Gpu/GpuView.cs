@@ -3,10 +3,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
 [StructLayout(LayoutKind.Sequential)]
-internal struct ClView
+internal struct GpuView
 {
     public Long8 Shape;
     public Long8 Strides;
@@ -17,9 +17,9 @@ internal struct ClView
     [InlineArray(8)]
     public struct Long8 { private long _element; }
 
-    public static ClView Of(in TensorView v)
+    public static GpuView Of(in TensorView v)
     {
-        var view = new ClView { Offset = v.Offset, Rank = Math.Max(1, v.Rank) };
+        var view = new GpuView { Offset = v.Offset, Rank = Math.Max(1, v.Rank) };
         if (v.Rank == 0) { view.Shape[0] = 1; view.Strides[0] = 0; return view; }
         for (int d = 0; d < v.Rank; d++)
         {

@@ -2,9 +2,9 @@
 // ChannelMeanVar and ChannelGradSums share one pair of launches (per-chunk sums, then a per-channel finish), and
 // ChannelAffine is one work item per element. A channel's N·S elements are split into chunks so that a few channels of
 // many elements (ResNet's first stage: 16 channels of 128·32·32) still spread over the whole device.
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed partial class OpenClBackend
+public abstract partial class GpuBackend
 {
     private const string NormFile = "norm.c";
     // The modes of channel_sums / channel_sums_finish.

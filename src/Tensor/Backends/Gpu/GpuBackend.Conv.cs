@@ -1,4 +1,4 @@
-// 2-D convolution (NCHW, weight [Cout, Cin/groups, KH, KW]) as im2col + the batched GEMM of OpenClBackend.MatMul.cs,
+// 2-D convolution (NCHW, weight [Cout, Cin/groups, KH, KW]) as im2col + the batched GEMM of GpuBackend.MatMul.cs,
 // a chunk of images at a time (the chunk's scratch stays within ConvScratchBytes). Kernels: Kernels/conv.c.
 //
 // With col = im2col(x) over all input channels (group g's rows are the block [g·R, (g + 1)·R), R = Cin/g·KH·KW):
@@ -12,9 +12,9 @@
 // dWeight is overwritten (the CPU backend's contract; the autograd layer accumulates above it), dBias too.
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed partial class OpenClBackend
+public abstract partial class GpuBackend
 {
     private const string ConvFile = "conv.c";
 
@@ -24,7 +24,7 @@ public sealed partial class OpenClBackend
     /// </summary>
     internal long ConvScratchBytes
     {
-        get => Math.Min(_convScratchBytes, (long)Info.MaxAllocation);
+        get => Math.Min(_convScratchBytes, (long)Limits.MaxAllocation);
         set => _convScratchBytes = value;
     }
 
@@ -210,7 +210,7 @@ public sealed partial class OpenClBackend
     private int WeightGradSplits(in ConvShape s, int images)
     {
         long tiles = (long)s.Groups * ((s.OutCG + 63) / 64) * ((s.ColRows + 63) / 64);
-        long wanted = Math.Min((WeightGradGroupsPerUnit * Info.ComputeUnits + tiles - 1) / tiles, (long)images * s.OutPlane / WeightGradMinDepth);
+        long wanted = Math.Min((WeightGradGroupsPerUnit * Limits.ComputeUnits + tiles - 1) / tiles, (long)images * s.OutPlane / WeightGradMinDepth);
         wanted = Math.Min(wanted, ConvScratchBytes / sizeof(float) / ((long)s.OutC * s.ColRows));
         for (int splits = (int)Math.Clamp(wanted, 1, images); splits > 1; splits--)
             if (images % splits == 0) return splits;
@@ -221,7 +221,7 @@ public sealed partial class OpenClBackend
     private int BiasGradGroupSize()
     {
         int size = 256;
-        while ((ulong)size > Info.MaxWorkGroupSize) size /= 2;
+        while (size > Limits.MaxWorkGroupSize) size /= 2;
         return size;
     }
 
@@ -231,7 +231,7 @@ public sealed partial class OpenClBackend
     /// </summary>
     private void RunRows(Launch launch, int width, long rows, int images = 1)
     {
-        int group = (int)Math.Min(64, Info.MaxWorkGroupSize), x = 1;
+        int group = (int)Math.Min(64, Limits.MaxWorkGroupSize), x = 1;
         while (x < width && x * 2 <= group) x *= 2;
         int y = group / x;
         launch.Run([RoundUp(width, x), RoundUp(rows, y), images], [x, y, 1]);

@@ -5,9 +5,9 @@
 // back — a 4-byte blocking read, so each call waits for the work queued before it (cross-entropy's two calls per step
 // pay this). A raised flag throws the CPU backend's ArgumentException, naming the position, the index and the valid
 // range, before the real kernel is queued: a rejected scatter-add leaves x unchanged.
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed partial class OpenClBackend
+public abstract partial class GpuBackend
 {
     private const string IndexFile = "index.c";
 
@@ -38,7 +38,7 @@ public sealed partial class OpenClBackend
         for (int i = axis + 1; i < x.Rank; i++) inner *= x.Shape[i];
         if (FirstOutOfRange(index, count, axisSize) is (var position, var value))
             throw new ArgumentException($"{Device} index select: position {position} has index {value}, out of range for axis {axis} of size {axisSize} in shape {x.Shape} (expected 0 ≤ index < {axisSize})");
-        // Elements are only moved, so 4-byte kernels serve Float32 and Int32 alike (Float64 never reaches OpenCL).
+        // Elements are only moved, so 4-byte kernels serve Float32 and Int32 alike (GPU backends refuse Float64).
         Kernel(IndexFile, x.DType.Size() == 4 ? "index_select_4" : "index_select_8").Buffer(x).Arg(x.Offset).Arg(axisSize)
             .Buffer(index).Arg(index.Offset).Arg(VectorStride(index)).Buffer(y).Arg(y.Offset).Arg(count).Arg(inner).Arg(y.Numel).Run1D(y.Numel);
     }

@@ -1,10 +1,10 @@
 // Copy, fill, unary and binary primitives (Kernels/elementwise.c). Contiguous operands use the *_contig kernels;
 // views (strided, broadcast) pass their layout and take the *_view kernels.
-using Standalone.Backends.OpenCl.Native;
+using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed unsafe partial class OpenClBackend
+public abstract unsafe partial class GpuBackend
 {
     private const string ElementwiseFile = "elementwise.c";
 
@@ -12,12 +12,7 @@ public sealed unsafe partial class OpenClBackend
     {
         if (src.Numel == 0) return;
         int size = src.DType.Size();
-        if (src.IsContiguous && dst.IsContiguous)
-        {
-            lock (_launchLock)
-                Check(Cl.clEnqueueCopyBuffer(_queue, Mem(src.Buffer), Mem(dst.Buffer), (nuint)(src.Offset * size), (nuint)(dst.Offset * size), (nuint)(src.Numel * size), 0, null, null), "clEnqueueCopyBuffer");
-            return;
-        }
+        if (src.IsContiguous && dst.IsContiguous && TryCopyBytes(src.Buffer, src.Offset * size, dst.Buffer, dst.Offset * size, src.Numel * size)) return;
         Kernel(ElementwiseFile, size == 4 ? "copy_4" : "copy_8").View(src).View(dst).Arg(src.Numel).Run1D(src.Numel);
     }
 
@@ -26,18 +21,15 @@ public sealed unsafe partial class OpenClBackend
         if (dst.Numel == 0) return;
         if (dst.IsContiguous)
         {
+            Span<byte> pattern = stackalloc byte[8];
             int size = dst.DType.Size();
-            nuint offset = (nuint)(dst.Offset * size), bytes = (nuint)(dst.Numel * size);
-            int status;
-            lock (_launchLock)
-                switch (dst.DType)
-                {
-                    case DType.Float32: { float v = (float)value; status = Cl.clEnqueueFillBuffer(_queue, Mem(dst.Buffer), &v, 4, offset, bytes, 0, null, null); break; }
-                    case DType.Int32: { int v = checked((int)value); status = Cl.clEnqueueFillBuffer(_queue, Mem(dst.Buffer), &v, 4, offset, bytes, 0, null, null); break; }
-                    default: { long v = checked((long)value); status = Cl.clEnqueueFillBuffer(_queue, Mem(dst.Buffer), &v, 8, offset, bytes, 0, null, null); break; }
-                }
-            Check(status, "clEnqueueFillBuffer");
-            return;
+            switch (dst.DType)
+            {
+                case DType.Float32: MemoryMarshal.Write(pattern, (float)value); break;
+                case DType.Int32: MemoryMarshal.Write(pattern, checked((int)value)); break;
+                default: MemoryMarshal.Write(pattern, checked((long)value)); break;
+            }
+            if (TryFillBytes(dst.Buffer, dst.Offset * size, dst.Numel * size, pattern[..size])) return;
         }
         switch (dst.DType)
         {
@@ -66,10 +58,5 @@ public sealed unsafe partial class OpenClBackend
             Kernel(ElementwiseFile, "binary_contig").Arg((int)op).Buffer(a).Arg(a.Offset).Buffer(b).Arg(b.Offset).Buffer(y).Arg(y.Offset).Arg(y.Numel).Run1D(y.Numel);
         else
             Kernel(ElementwiseFile, "binary_view").Arg((int)op).View(a).View(b).Buffer(y).Arg(y.Offset).Arg(y.Numel).Run1D(y.Numel);
-    }
-
-    private void RequireFloat32(string op, DType dtype)
-    {
-        if (dtype != DType.Float32) throw new NotSupportedException($"{Device}: {op} is not implemented for {dtype} (expected Float32)");
     }
 }

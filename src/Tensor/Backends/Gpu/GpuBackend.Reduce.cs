@@ -9,9 +9,9 @@
 // A reduction too long for the outputs alone to fill the device (batch statistics: C outputs of N·H·W elements; a full
 // sum) is split into chunks; each launch then writes partials [outputs, chunks], which a second, smaller reduction of
 // the same kind folds into y.
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed partial class OpenClBackend
+public abstract partial class GpuBackend
 {
     private const string ReduceFile = "reduce.c";
     /// <summary>The largest work group of the reduction kernels (REDUCE_GROUP in reduce.c, CHANNEL_GROUP in norm.c).</summary>
@@ -22,10 +22,10 @@ public sealed partial class OpenClBackend
     private const long ItemWork = 32;
 
     /// <summary>Work groups that keep the whole device busy (a few per compute unit).</summary>
-    private long TargetGroups => Math.Max(64, 4L * Info.ComputeUnits);
+    private long TargetGroups => Math.Max(64, 4L * Limits.ComputeUnits);
 
     /// <summary>x as the kernels see it: output j and reduction position k (see reduce.c).</summary>
-    private readonly record struct ReduceLayout(ClView Kept, ClView Outer, long Run, long RunStride, long Outputs, long Length, bool InnermostReduced);
+    private readonly record struct ReduceLayout(GpuView Kept, GpuView Outer, long Run, long RunStride, long Outputs, long Length, bool InnermostReduced);
 
     public void Reduce(ReduceOp op, in TensorView x, int reduceMask, in TensorView y)
     {
@@ -95,9 +95,9 @@ public sealed partial class OpenClBackend
     }
 
     /// <summary>A view_t of the given dims; no dims is a single element.</summary>
-    private static ClView Layout(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long offset)
+    private static GpuView Layout(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long offset)
     {
-        var view = new ClView { Offset = offset, Rank = Math.Max(1, shape.Length) };
+        var view = new GpuView { Offset = offset, Rank = Math.Max(1, shape.Length) };
         view.Shape[0] = 1;
         for (int d = 0; d < shape.Length; d++)
         {
@@ -151,7 +151,7 @@ public sealed partial class OpenClBackend
     /// <summary>The work-group size for folding <paramref name="work"/> elements: a power of two, at most the tree size and what the device allows.</summary>
     private int GroupSize(long work)
     {
-        int limit = (int)Math.Min(MaxReductionGroup, Math.Max(1, (long)Info.MaxWorkGroupSize));
+        int limit = (int)Math.Min(MaxReductionGroup, Math.Max(1, (long)Limits.MaxWorkGroupSize));
         int size = 1;
         while (size < work && size * 2 <= limit) size *= 2;
         return size;

@@ -1,12 +1,11 @@
-// MatMul, and the batched GEMM the conv primitives build on: CLBlast's SGEMM on GPUs when libclblast.so.1 is present
-// (one call per batch item), else — or when CLBlast reports an error, or STANDALONE_CLBLAST=off — the own kernels of
+// MatMul, and the batched GEMM the conv primitives build on: the backend's vendor GEMM when it has one (CLBlast on
+// OpenCL GPUs, cuBLAS on CUDA; see VendorGemm), else — or when that reports an error, or is switched off — the own kernels of
 // Kernels/gemm.c. Those come in a few fixed tile shapes, in two families: tiled kernels (many work items share local
 // memory) for GPUs, single-item kernels for CPU devices, where they run several times faster (see gemm.c). The
 // device's limits decide which shapes can run here (work-group size, local memory), and each call takes the one that
 // wastes least on its M × N (see ChooseGemm).
-using Standalone.Backends.OpenCl.Native;
 
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
 /// <summary>
 /// One operand of a batched row-major GEMM: its buffer, the element offset of batch item 0, the element distance between
@@ -23,7 +22,7 @@ internal readonly record struct GemmMatrix(DeviceBuffer Buffer, long Offset, lon
         Math.Max(1, v.Shape[1] <= 1 || v.Shape[2] == 0 ? v.Shape[2] : checked((int)v.Strides[1]));
 }
 
-public sealed unsafe partial class OpenClBackend
+public abstract unsafe partial class GpuBackend
 {
     private const string GemmFile = "gemm.c";
 
@@ -51,35 +50,41 @@ public sealed unsafe partial class OpenClBackend
     ];
 
     private GemmVariant[]? _fittingGemms;
-    private bool? _useClBlast, _singleItemGemms;
+    private bool? _useVendorGemm, _singleItemGemms;
+
+    /// <summary>The vendor GEMM this backend can use ("CLBlast", "cuBLAS"), or null when there is none on this machine.</summary>
+    internal abstract string? VendorGemmName { get; }
+
+    /// <summary>Whether the vendor GEMM runs by default on this device (each backend's environment switch decides).</summary>
+    protected abstract bool VendorGemmByDefault { get; }
 
     /// <summary>
-    /// Whether GEMMs go through CLBlast: by default on GPUs when libclblast.so.1 loads. STANDALONE_CLBLAST=off turns it
-    /// off everywhere, =on turns it on for CPU devices too (on PoCL its SGEMM measured 3–5× slower than the own
-    /// single-item kernels, hence the GPU-only default). Setting it (tests compare both paths) can only turn CLBlast on
-    /// where it is present. An error from CLBlast turns it off for this backend (see ClBlastError) and the GEMM runs
-    /// on the own kernel.
+    /// Whether GEMMs go through the vendor GEMM (VendorGemmByDefault until set). Setting it (tests compare both paths)
+    /// can only turn it on where it is present. An error from it turns it off for this backend (see VendorGemmError)
+    /// and the GEMM runs on the own kernel.
     /// </summary>
-    internal bool UseClBlast
+    internal bool UseVendorGemm
     {
-        get => _useClBlast ??= ClBlast.Available && Environment.GetEnvironmentVariable("STANDALONE_CLBLAST")?.ToLowerInvariant() switch
-        {
-            "off" => false,
-            "on" => true,
-            _ => Info.IsGpu,
-        };
-        set => _useClBlast = value && ClBlast.Available;
+        get => _useVendorGemm ??= VendorGemmName != null && VendorGemmByDefault;
+        set => _useVendorGemm = value && VendorGemmName != null;
     }
 
     /// <summary>Which family of own kernels runs: single-item on CPU devices, tiled elsewhere; tests run both anywhere.</summary>
     internal bool SingleItemGemms
     {
-        get => _singleItemGemms ?? !Info.IsGpu;
+        get => _singleItemGemms ?? !Limits.IsGpu;
         set => _singleItemGemms = value;
     }
 
-    /// <summary>The error that turned CLBlast off on this backend, or null.</summary>
-    internal string? ClBlastError { get; private set; }
+    /// <summary>The error that turned the vendor GEMM off on this backend, or null.</summary>
+    internal string? VendorGemmError { get; private set; }
+
+    /// <summary>
+    /// The vendor GEMM over the batch; returns how many items it did: all, or those before an error (it returns the
+    /// error too, and the caller runs the rest — items already written must not run again when beta ≠ 0).
+    /// </summary>
+    private protected abstract (int Done, string? Error) VendorGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
+        in GemmMatrix b, bool transB, float beta, in GemmMatrix c);
 
     public void MatMul(in TensorView a, bool transA, in TensorView b, bool transB, in TensorView c, double alpha, double beta)
     {
@@ -97,15 +102,25 @@ public sealed unsafe partial class OpenClBackend
     internal void Gemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA, in GemmMatrix b, bool transB, float beta, in GemmMatrix c)
     {
         if (batch == 0 || m == 0 || n == 0) return;
-        int done = k > 0 && UseClBlast ? ClBlastGemm(batch, m, n, k, alpha, a, transA, b, transB, beta, c) : 0;
-        if (done == batch) return;
+        int done = 0;
+        if (k > 0 && UseVendorGemm)
+        {
+            (done, string? error) = VendorGemm(batch, m, n, k, alpha, a, transA, b, transB, beta, c);
+            if (error != null) (VendorGemmError, _useVendorGemm) = (error, false);
+            if (done == batch) return;
+        }
         var variant = ChooseGemm(m, n);
-        Kernel(GemmFile, variant.Kernel).Arg(m).Arg(n).Arg(k).Arg(alpha).Arg(beta)
-            .Buffer(a.Buffer).Arg(a.Offset + done * a.BatchStride).Arg(a.BatchStride).Arg(a.RowStride).Arg(transA ? 1 : 0)
-            .Buffer(b.Buffer).Arg(b.Offset + done * b.BatchStride).Arg(b.BatchStride).Arg(b.RowStride).Arg(transB ? 1 : 0)
-            .Buffer(c.Buffer).Arg(c.Offset + done * c.BatchStride).Arg(c.BatchStride).Arg(c.RowStride)
-            .Run([(n + variant.TileN - 1) / variant.TileN * variant.GroupX, (m + variant.TileM - 1) / variant.TileM * variant.GroupY, batch - done],
-                [variant.GroupX, variant.GroupY, 1]);
+        // The batch runs along the launch's third dimension, in slices the device can launch (CUDA: 65,535 groups).
+        for (int first = done; first < batch; first += (int)Math.Min(batch - first, Limits.MaxGroupsZ))
+        {
+            int count = (int)Math.Min(batch - first, Limits.MaxGroupsZ);
+            Kernel(GemmFile, variant.Kernel).Arg(m).Arg(n).Arg(k).Arg(alpha).Arg(beta)
+                .Buffer(a.Buffer).Arg(a.Offset + first * a.BatchStride).Arg(a.BatchStride).Arg(a.RowStride).Arg(transA ? 1 : 0)
+                .Buffer(b.Buffer).Arg(b.Offset + first * b.BatchStride).Arg(b.BatchStride).Arg(b.RowStride).Arg(transB ? 1 : 0)
+                .Buffer(c.Buffer).Arg(c.Offset + first * c.BatchStride).Arg(c.BatchStride).Arg(c.RowStride)
+                .Run([(n + variant.TileN - 1) / variant.TileN * variant.GroupX, (m + variant.TileM - 1) / variant.TileM * variant.GroupY, count],
+                    [variant.GroupX, variant.GroupY, 1]);
+        }
     }
 
     /// <summary>
@@ -132,44 +147,14 @@ public sealed unsafe partial class OpenClBackend
     private GemmVariant[] FittingGemms()
     {
         if (_fittingGemms != null) return _fittingGemms;
-        var fitting = GemmVariants.Where(v => v.LocalBytes <= (long)Info.LocalMemory && (ulong)v.GroupSize <= Info.MaxWorkGroupSize &&
-            (ulong)v.GroupSize <= KernelWorkGroupLimit(v.Kernel)).ToArray();
+        var fitting = GemmVariants.Where(v => v.LocalBytes <= Limits.LocalMemory && v.GroupSize <= Limits.MaxWorkGroupSize &&
+            v.GroupSize <= KernelGroupLimit(GemmFile, v.Kernel)).ToArray();
         if (fitting.Length == 0)
         {
             var smallest = GemmVariants.MinBy(v => v.LocalBytes)!;
-            throw new NotSupportedException($"{Device} ({Info.Name}): no GEMM kernel fits this device (largest work group {Info.MaxWorkGroupSize}, " +
-                $"local memory {Info.LocalMemory} bytes; the smallest kernel needs {smallest.GroupSize} work items and {smallest.LocalBytes} bytes)");
+            throw new NotSupportedException($"{Device} ({Limits.Name}): no GEMM kernel fits this device (largest work group {Limits.MaxWorkGroupSize}, " +
+                $"local memory {Limits.LocalMemory} bytes; the smallest kernel needs {smallest.GroupSize} work items and {smallest.LocalBytes} bytes)");
         }
         return _fittingGemms = fitting;
-    }
-
-    /// <summary>CL_KERNEL_WORK_GROUP_SIZE: the largest work group this compiled kernel can run with on the device.</summary>
-    private ulong KernelWorkGroupLimit(string kernel)
-    {
-        nuint size;
-        Cl.Check(Cl.clGetKernelWorkGroupInfo(Programs.Kernel(GemmFile, kernel), Info.Handle, Cl.KernelWorkGroupSize, (nuint)sizeof(nuint), &size, null),
-            $"clGetKernelWorkGroupInfo({kernel})");
-        return size;
-    }
-
-    /// <summary>
-    /// One CLBlastSgemm per batch item; returns how many items it did: all, or those before an error (CLBlast is then
-    /// off for this backend, and the caller runs the rest — items already written must not run again when beta ≠ 0).
-    /// </summary>
-    private int ClBlastGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA, in GemmMatrix b, bool transB, float beta, in GemmMatrix c)
-    {
-        lock (_launchLock)
-            for (int i = 0; i < batch; i++)
-            {
-                int status = ClBlast.Sgemm(transA, transB, m, n, k, alpha,
-                    Mem(a.Buffer), a.Offset + i * a.BatchStride, a.RowStride,
-                    Mem(b.Buffer), b.Offset + i * b.BatchStride, b.RowStride,
-                    beta, Mem(c.Buffer), c.Offset + i * c.BatchStride, c.RowStride, _queue);
-                if (status == 0) continue;
-                ClBlastError = $"CLBlastSgemm(m={m}, n={n}, k={k}, transA={transA}, transB={transB}) returned {ClBlast.StatusName(status)} ({status})";
-                _useClBlast = false;
-                return i;
-            }
-        return batch;
     }
 }

@@ -4,9 +4,9 @@
 // covering it, so overlapping windows need no atomics.
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.OpenCl;
+namespace Standalone.Backends.Gpu;
 
-public sealed partial class OpenClBackend
+public abstract partial class GpuBackend
 {
     private const string PoolFile = "pool.c";
 
