@@ -25,7 +25,7 @@ public sealed unsafe class OpenClBackend : GpuBackend
         Cl.Check(status, $"clCreateContext({info.Name})");
         _queue = Cl.clCreateCommandQueue(_context, device, 0, &status);
         Cl.Check(status, $"clCreateCommandQueue({info.Name})");
-        Pool = new OpenClMemoryPool(_context, info);
+        Pool = new OpenClMemoryPool(_context, $"{Device} ({info.Name})", Limits);
         Programs = new OpenClPrograms(_context, info);
     }
 
@@ -43,7 +43,7 @@ public sealed unsafe class OpenClBackend : GpuBackend
         if (dtype == DType.Float64)
             throw new NotSupportedException($"{Device}: Float64 tensors are not supported on OpenCL (the working type is Float32; Float64 is for CPU gradient checks)");
         long bytes = Math.Max(1, length) * dtype.Size();
-        return new OpenClBuffer(this, dtype, length, Pool.Rent(bytes), bytes);
+        return new GpuBuffer(this, Pool, dtype, length, Pool.Rent(bytes), bytes);
     }
 
     public override void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long offset)
@@ -62,9 +62,9 @@ public sealed unsafe class OpenClBackend : GpuBackend
 
     public override void Synchronize() => Check(Cl.clFinish(_queue), "clFinish");
 
-    internal static nint Mem(DeviceBuffer buffer) => ((OpenClBuffer)buffer).Memory;
+    internal static nint Mem(DeviceBuffer buffer) => (nint)((GpuBuffer)buffer).Handle;
 
-    protected internal override ulong Handle(DeviceBuffer buffer) => (ulong)Mem(buffer);
+    protected internal override ulong Handle(DeviceBuffer buffer) => ((GpuBuffer)buffer).Handle;
 
     protected internal override nint KernelHandle(string file, string name) => Programs.Kernel(file, name);
 
@@ -151,7 +151,7 @@ public sealed unsafe class OpenClBackend : GpuBackend
         var error = new ClException(call, status);
         if (error.IsOutOfMemory)
             throw new OutOfMemoryException($"{Device} ({Info.Name}): the device ran out of memory or resources ({ClException.StatusName(status)} from {call}); " +
-                $"Standalone holds {OpenClMemoryPool.Format(Pool.HeldBytes)} of {OpenClMemoryPool.Format((long)Info.GlobalMemory)}. Use a smaller batch or another device.", error);
+                $"Standalone holds {GpuMemoryPool.Format(Pool.HeldBytes)} of {GpuMemoryPool.Format((long)Info.GlobalMemory)}. Use a smaller batch or another device.", error);
         throw error;
     }
 
