@@ -4,11 +4,9 @@
 // and optionally a vendor GEMM (CLBlast, cuBLAS) and faster contiguous copies and fills.
 //
 // Launches are built by Kernel(file, name).Arg(..).Buffer(..).View(..).Run(global, local): the arguments are laid out
-// in a small inline block (values as the kernel declares them, buffers as their device handles), so the same call site
-// serves clSetKernelArg and cuLaunchKernel. Sizes follow OpenCL: global counts work items, and must be a multiple of
+// in the thread's KernelArguments block (values as the kernel declares them, buffers as their device handles), so the
+// same call site serves clSetKernelArg and cuLaunchKernel. Sizes follow OpenCL: global counts work items, and must be a multiple of
 // local in every dimension (Run1D rounds up; the kernels check their range).
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Standalone.Backends.Gpu;
 
@@ -33,16 +31,16 @@ public abstract unsafe partial class GpuBackend : IBackend, IDisposable
     public abstract (long Allocated, long Reused) PoolStatistics { get; }
 
     /// <summary>The device handle of a buffer as a kernel argument (a cl_mem, a CUdeviceptr).</summary>
-    protected internal abstract ulong Handle(DeviceBuffer buffer);
+    private protected abstract ulong Handle(DeviceBuffer buffer);
 
     /// <summary>The compiled kernel <paramref name="name"/> of kernel file <paramref name="file"/> (built on first use).</summary>
-    protected internal abstract nint KernelHandle(string file, string name);
+    private protected abstract nint KernelHandle(string file, string name);
 
     /// <summary>The largest work group this compiled kernel can run with (registers and local memory limit it).</summary>
-    protected internal abstract long KernelGroupLimit(string file, string name);
+    private protected abstract long KernelGroupLimit(string file, string name);
 
     /// <summary>Enqueues a kernel with its arguments over global work items in groups of local (1 to 3 dimensions).</summary>
-    protected internal abstract void Enqueue(nint kernel, string name, in KernelArguments arguments, ReadOnlySpan<long> global, ReadOnlySpan<long> local);
+    private protected abstract void Enqueue(nint kernel, string name, KernelArguments arguments, ReadOnlySpan<long> global, ReadOnlySpan<long> local);
 
     /// <summary>Copies bytes between buffers without a kernel, when the backend has such a call; false falls back to one.</summary>
     protected virtual bool TryCopyBytes(DeviceBuffer source, long sourceByte, DeviceBuffer destination, long destinationByte, long bytes) => false;
@@ -53,65 +51,26 @@ public abstract unsafe partial class GpuBackend : IBackend, IDisposable
     /// <summary>Starts a launch of kernel <paramref name="name"/> from kernel file <paramref name="file"/>.</summary>
     internal Launch Kernel(string file, string name) => new(this, KernelHandle(file, name), name);
 
-    /// <summary>A kernel's arguments, in order: each a small value (a scalar, a view_t, a device handle) stored inline.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    public struct KernelArguments
-    {
-        public const int MaxArguments = 32, MaxBytes = 2048;
-
-        private ArgumentBytes _bytes;
-        private ArgumentOffsets _offsets, _sizes;
-
-        public int Count { get; private set; }
-        private int _used;
-
-        [InlineArray(MaxBytes / 8)]
-        private struct ArgumentBytes { private long _element; }
-
-        [InlineArray(MaxArguments)]
-        private struct ArgumentOffsets { private int _element; }
-
-        internal void Add(void* value, int size, string kernel)
-        {
-            int at = (_used + 7) & ~7; // each argument 8-byte aligned
-            if (Count == MaxArguments || at + size > MaxBytes)
-                throw new InvalidOperationException($"{kernel}: more kernel arguments than a launch holds ({MaxArguments}, {MaxBytes} bytes)");
-            fixed (long* bytes = &_bytes[0]) Buffer.MemoryCopy(value, (byte*)bytes + at, size, size);
-            _offsets[Count] = at;
-            _sizes[Count] = size;
-            Count++;
-            _used = at + size;
-        }
-
-        /// <summary>The size of argument <paramref name="index"/> in bytes.</summary>
-        public readonly int Size(int index) => _sizes[index];
-
-        /// <summary>
-        /// Where argument <paramref name="index"/> of <paramref name="arguments"/> is stored: valid during Enqueue, while
-        /// the arguments stay where they are (in the launching method's frame).
-        /// </summary>
-        public static void* Address(ref readonly KernelArguments arguments, int index) =>
-            (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in arguments)) + arguments._offsets[index]; // _bytes is the first field
-    }
-
-    /// <summary>Collects a kernel's arguments in order, then enqueues it.</summary>
-    internal ref struct Launch
+    /// <summary>Collects a kernel's arguments in order (in the calling thread's KernelArguments), then enqueues it.</summary>
+    internal readonly ref struct Launch
     {
         private readonly GpuBackend _backend;
         private readonly nint _kernel;
         private readonly string _name;
-        private KernelArguments _arguments;
+        private readonly KernelArguments _arguments;
+        private readonly int _generation;
 
         public Launch(GpuBackend backend, nint kernel, string name)
         {
             _backend = backend;
             _kernel = kernel;
             _name = name;
+            (_arguments, _generation) = KernelArguments.Begin();
         }
 
         public Launch Arg<T>(T value) where T : unmanaged
         {
-            _arguments.Add(&value, sizeof(T), _name);
+            _arguments.Add(_generation, &value, sizeof(T), _name);
             return this;
         }
 
@@ -120,7 +79,7 @@ public abstract unsafe partial class GpuBackend : IBackend, IDisposable
         public Launch Buffer(DeviceBuffer buffer)
         {
             ulong handle = _backend.Handle(buffer);
-            _arguments.Add(&handle, sizeof(ulong), _name);
+            _arguments.Add(_generation, &handle, sizeof(ulong), _name);
             return this;
         }
 
@@ -129,7 +88,7 @@ public abstract unsafe partial class GpuBackend : IBackend, IDisposable
         {
             Buffer(view);
             var layout = GpuView.Of(view);
-            _arguments.Add(&layout, sizeof(GpuView), _name);
+            _arguments.Add(_generation, &layout, sizeof(GpuView), _name);
             return this;
         }
 
@@ -149,6 +108,7 @@ public abstract unsafe partial class GpuBackend : IBackend, IDisposable
                 if (groups > most)
                     throw new NotSupportedException($"{_backend.Device} ({limits.Name}): {_name} needs {groups} work groups along dimension {d}, more than the device launches ({most}); use a smaller batch");
             }
+            _arguments.Check(_generation, _name);
             _backend.Enqueue(_kernel, _name, _arguments, global, local);
         }
     }

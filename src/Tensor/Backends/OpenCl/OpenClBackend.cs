@@ -64,12 +64,12 @@ public sealed unsafe class OpenClBackend : GpuBackend
 
     internal static nint Mem(DeviceBuffer buffer) => (nint)((GpuBuffer)buffer).Handle;
 
-    protected internal override ulong Handle(DeviceBuffer buffer) => ((GpuBuffer)buffer).Handle;
+    private protected override ulong Handle(DeviceBuffer buffer) => ((GpuBuffer)buffer).Handle;
 
-    protected internal override nint KernelHandle(string file, string name) => Programs.Kernel(file, name);
+    private protected override nint KernelHandle(string file, string name) => Programs.Kernel(file, name);
 
     /// <summary>CL_KERNEL_WORK_GROUP_SIZE: the largest work group this compiled kernel can run with on the device.</summary>
-    protected internal override long KernelGroupLimit(string file, string name)
+    private protected override long KernelGroupLimit(string file, string name)
     {
         nuint size;
         Cl.Check(Cl.clGetKernelWorkGroupInfo(Programs.Kernel(file, name), Info.Handle, Cl.KernelWorkGroupSize, (nuint)sizeof(nuint), &size, null),
@@ -77,7 +77,7 @@ public sealed unsafe class OpenClBackend : GpuBackend
         return (long)size;
     }
 
-    protected internal override void Enqueue(nint kernel, string name, in KernelArguments arguments, ReadOnlySpan<long> global, ReadOnlySpan<long> local)
+    private protected override void Enqueue(nint kernel, string name, KernelArguments arguments, ReadOnlySpan<long> global, ReadOnlySpan<long> local)
     {
         var g = stackalloc nuint[3];
         var l = stackalloc nuint[3];
@@ -90,7 +90,7 @@ public sealed unsafe class OpenClBackend : GpuBackend
         {
             for (int i = 0; i < arguments.Count; i++)
             {
-                int status = Cl.clSetKernelArg(kernel, (uint)i, (nuint)arguments.Size(i), KernelArguments.Address(in arguments, i));
+                int status = Cl.clSetKernelArg(kernel, (uint)i, (nuint)arguments.Size(i), arguments.Address(i));
                 if (status != 0) throw new ClException($"clSetKernelArg({name}, argument {i})", status);
             }
             Check(Cl.clEnqueueNDRangeKernel(_queue, kernel, (uint)global.Length, null, g, l, 0, null, null), $"clEnqueueNDRangeKernel({name})");
