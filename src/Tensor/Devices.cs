@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Standalone.Backends;
 using Standalone.Backends.Cpu;
+using Standalone.Backends.Cuda;
 using Standalone.Backends.OpenCl;
 
 namespace Standalone;
@@ -17,18 +18,18 @@ public static class Devices
     public const string EnvironmentVariable = "STANDALONE_DEVICE";
 
     /// <summary>Every device found, the CPU first.</summary>
-    public static IReadOnlyList<DeviceInfo> List() => [Cpu(), .. OpenClRuntime.Devices.Select(OpenCl)];
+    public static IReadOnlyList<DeviceInfo> List() => [Cpu(), .. OpenClRuntime.Devices.Select(OpenCl), .. CudaRuntime.Devices.Select(Cuda)];
 
     /// <summary>Which GPU backends exist in this build and why a device of theirs may be missing.</summary>
     public static IReadOnlyList<(string Backend, string Status)> BackendStatus() =>
     [
         ("opencl", OpenClRuntime.Unavailable is { } why ? $"no device ({why})" : $"{OpenClRuntime.Devices.Count} device(s); --device opencl picks the first GPU, else opencl:0"),
-        ("cuda", "not built yet in this version (planned: driver API + NVRTC)"),
+        ("cuda", CudaRuntime.Unavailable is { } cudaMissing ? $"no device ({cudaMissing})" : $"{CudaRuntime.Devices.Count} device(s); --device cuda picks cuda:0"),
     ];
 
     /// <summary>
     /// The backend for a device selector: "cpu", "opencl" (the first GPU, else the first OpenCL device), "opencl:N",
-    /// "cuda[:N]". Unknown selectors and missing devices throw with what is available.
+    /// "cuda" (cuda:0), "cuda:N". Unknown selectors and missing devices throw with what is available.
     /// </summary>
     public static IBackend Open(string selector)
     {
@@ -38,7 +39,7 @@ public static class Devices
         {
             DeviceKind.Cpu => CpuBackend.Instance,
             DeviceKind.OpenCl => OpenClRuntime.Backend(indexed ? device.Index : null),
-            _ => throw new NotSupportedException($"device '{selector}': the CUDA backend is not built yet in this version; use --device cpu or opencl"),
+            _ => CudaRuntime.Backend(device.Index),
         };
     }
 
@@ -46,7 +47,7 @@ public static class Devices
     {
         DeviceKind.Cpu => CpuBackend.Instance,
         DeviceKind.OpenCl => OpenClRuntime.Backend(device.Index),
-        _ => Open(device.ToString()),
+        _ => CudaRuntime.Backend(device.Index),
     };
 
     /// <summary>
@@ -71,6 +72,8 @@ public static class Devices
         ("global memory", $"{d.GlobalMemory / (1024.0 * 1024 * 1024):F2} GiB (largest buffer {d.MaxAllocation / (1024.0 * 1024 * 1024):F2} GiB)"),
         ("local memory", $"{d.LocalMemory / 1024} KiB; work-group size up to {d.MaxWorkGroupSize}"),
     ]);
+
+    private static DeviceInfo Cuda(CudaDeviceInfo d) => new(new Device(DeviceKind.Cuda, d.Index), d.Name, d.Facts);
 
     private static DeviceInfo Cpu()
     {

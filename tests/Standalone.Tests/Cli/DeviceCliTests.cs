@@ -1,6 +1,7 @@
 // --device on the command line: `devices` lists what this machine has, bad selectors are one sentence, and the main
 // jobs — train, eval, prune with SInGE — run end to end on every backend present (on PoCL in CI).
 using System.Text.Json;
+using Standalone.Backends.Cuda;
 using Standalone.Backends.OpenCl;
 using Standalone.Cli;
 using Standalone.Tests.Support;
@@ -23,12 +24,19 @@ public sealed class DeviceCliTests : CliTest
             Assert.That(text, Does.Contain($"opencl:{device.Index}"));
             Assert.That(text, Does.Contain(device.Name));
         }
+        if (CudaRuntime.Devices.Count == 0) Assert.That(text, Does.Contain("cuda: no device ("));
+        foreach (var device in CudaRuntime.Devices) Assert.That(text, Does.Contain($"cuda:{device.Index}").And.Contain(device.Name));
     }
 
     [TestCase("eval --device tpu", "unknown device 'tpu' (expected cpu, opencl[:N] or cuda[:N])")]
     [TestCase("eval --device opencl:x", "unknown device 'opencl:x'")]
-    [TestCase("eval --device cuda", "the CUDA backend is not built yet")]
     public void BadDeviceIsOneSentence(string args, string expected) => AssertOneSentenceError(args.Split(' '), expected);
+
+    [Test]
+    public void MissingCudaDeviceNamesWhatExists()
+    {
+        AssertOneSentenceError(["eval", "--device", "cuda:7"], CudaRuntime.Devices.Count == 0 ? "CUDA: no device available" : "there is no device cuda:7");
+    }
 
     [Test]
     public void MissingOpenClDeviceNamesWhatExists()

@@ -34,7 +34,26 @@ public static unsafe class CudaRuntime
     /// <summary>Why there are no devices (no driver, no GPU, an error), or null when some were found.</summary>
     public static string? Unavailable => Found.Value.Unavailable;
 
-    // Backend(int? index) — the shared per-device CudaBackend — is added together with CudaBackend.
+    private static readonly Dictionary<int, CudaBackend> Backends = new();
+
+    /// <summary>The backend of device <paramref name="index"/> (cuda:0 when null); created once per device and shared.</summary>
+    public static CudaBackend Backend(int? index = null)
+    {
+        var devices = Devices;
+        if (devices.Count == 0)
+            throw new InvalidOperationException($"CUDA: no device available ({Unavailable}). CUDA needs an NVIDIA GPU and its driver; use --device cpu or opencl");
+        int chosen = index ?? 0;
+        if (chosen < 0 || chosen >= devices.Count)
+            throw new ArgumentException($"CUDA: there is no device cuda:{chosen}; this machine has {devices.Count}: " +
+                string.Join(", ", devices.Select(d => $"cuda:{d.Index} ({d.Name})")));
+        if (!Nvrtc.Available)
+            throw new InvalidOperationException($"CUDA: NVRTC, which compiles the kernels, is not available ({Nvrtc.Unavailable}); install the CUDA runtime compiler (libnvrtc) or use --device cpu or opencl");
+        lock (Backends)
+        {
+            if (!Backends.TryGetValue(chosen, out var backend)) Backends[chosen] = backend = new CudaBackend(devices[chosen]);
+            return backend;
+        }
+    }
 
     private static (IReadOnlyList<CudaDeviceInfo>, string?) Discover()
     {

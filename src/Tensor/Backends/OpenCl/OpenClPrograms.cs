@@ -24,20 +24,7 @@ internal sealed unsafe class OpenClPrograms
     }
 
     /// <summary>Where built programs are cached, or null when caching is off (STANDALONE_CACHE=off).</summary>
-    public static string? CacheDirectory
-    {
-        get
-        {
-            string? root = Environment.GetEnvironmentVariable("STANDALONE_CACHE");
-            if (root is "off" or "0") return null;
-            if (string.IsNullOrEmpty(root))
-            {
-                string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-                root = Path.Combine(string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache") : xdg, "standalone");
-            }
-            return Path.Combine(root, "opencl");
-        }
-    }
+    public static string? CacheDirectory => KernelCache.Folder("opencl");
 
     /// <summary>The kernel <paramref name="name"/> of <paramref name="file"/>, building the file's program if needed.</summary>
     public nint Kernel(string file, string name)
@@ -122,23 +109,15 @@ internal sealed unsafe class OpenClPrograms
 
     private void TrySave(nint program, string path)
     {
-        try
+        nuint size;
+        if (Cl.clGetProgramInfo(program, Cl.ProgramBinarySizes, (nuint)sizeof(nuint), &size, null) != 0 || size == 0) return;
+        var binary = new byte[(int)size];
+        fixed (byte* b = binary)
         {
-            nuint size;
-            if (Cl.clGetProgramInfo(program, Cl.ProgramBinarySizes, (nuint)sizeof(nuint), &size, null) != 0 || size == 0) return;
-            var binary = new byte[(int)size];
-            fixed (byte* b = binary)
-            {
-                byte* pointer = b;
-                if (Cl.clGetProgramInfo(program, Cl.ProgramBinaries, (nuint)sizeof(nint), &pointer, null) != 0) return;
-            }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            string temporary = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temporary, binary);
-            File.Move(temporary, path, overwrite: true);
+            byte* pointer = b;
+            if (Cl.clGetProgramInfo(program, Cl.ProgramBinaries, (nuint)sizeof(nint), &pointer, null) != 0) return;
         }
-        catch (IOException) { } // a cache that cannot be written only costs a rebuild next time
-        catch (UnauthorizedAccessException) { }
+        KernelCache.TryWrite(path, binary); // a cache that cannot be written only costs a rebuild next time
     }
 
     private string BuildLog(nint program)

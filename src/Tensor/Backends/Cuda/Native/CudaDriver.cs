@@ -55,6 +55,10 @@ internal static unsafe class CudaDriver
     [DllImport(Library)] public static extern int cuModuleLoadData(nint* module, void* image);
     [DllImport(Library)] public static extern int cuModuleUnload(nint module);
     [DllImport(Library)] public static extern int cuModuleGetFunction(nint* function, nint module, byte* name);
+    [DllImport(Library)] public static extern int cuFuncGetAttribute(int* value, int attribute, nint function);
+
+    /// <summary>CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: the most threads a block of this kernel can have (registers limit it).</summary>
+    public const int FuncAttributeMaxThreadsPerBlock = 0;
 
     /// <summary>
     /// Launches on a grid of gridDim blocks of blockDim threads. kernelParams holds one pointer per kernel parameter,
