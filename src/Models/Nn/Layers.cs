@@ -40,6 +40,32 @@ public sealed class Conv2d : Module, IRecordsShapes
         (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
         return y;
     }
+
+    /// <summary>Whether Forward(x, bn) folds the batch norm in pure inference (on by default; off to compare).</summary>
+    public static bool FoldBatchNorm { get; set; } = true;
+
+    /// <summary>
+    /// This convolution followed by <paramref name="bn"/>. In pure inference — the batch norm in evaluation mode and
+    /// gradients off — the batch norm is folded into the convolution: with s = γ / √(σ² + ε),
+    /// W' = W·s per output channel and b' = β + (b − μ)·s, so the normalisation adds no pass over the activations
+    /// (the convolution adds its bias while writing its output). Otherwise, or while a tape records the pass (training,
+    /// attribution, ModelTrace), it is the two layers one after the other, each visible on its own.
+    /// </summary>
+    public Variable Forward(Variable x, BatchNorm2d bn)
+    {
+        if (!FoldBatchNorm || bn.Training || Grad.IsEnabled || bn.Channels != OutChannels) return bn.Forward(Forward(x));
+        using var rstd = bn.RunningVar.Affine(1, bn.Eps);
+        rstd.ApplyInPlace(UnaryOp.Rsqrt);
+        using var scale = bn.Weight.Data.Mul(rstd);
+        using var channelScale = scale.Reshape(OutChannels, 1, 1, 1);
+        using var weight = Weight.Data.Mul(channelScale);
+        using var centred = Bias is null ? bn.RunningMean.Affine(-1, 0) : Bias.Data.Sub(bn.RunningMean);
+        using var shifted = centred.Mul(scale);
+        using var bias = bn.Bias.Data.Add(shifted);
+        var y = F.Conv2d(x, Variable.Constant(weight), Variable.Constant(bias), Geometry);
+        (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
+        return y;
+    }
 }
 
 public sealed class BatchNorm2d : Module
@@ -176,7 +202,16 @@ public sealed class Sequential : Module
 
     public override Variable Forward(Variable x)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            // A convolution and the batch norm after it run as one (folded in pure inference; see Conv2d.Forward(x, bn)).
+            if (_layers[i] is Conv2d conv && i + 1 < _layers.Count && _layers[i + 1] is BatchNorm2d bn)
+            {
+                x = conv.Forward(x, bn);
+                i++;
+            }
+            else x = _layers[i].Forward(x);
+        }
         return x;
     }
 }

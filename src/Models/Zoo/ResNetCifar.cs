@@ -52,8 +52,8 @@ public sealed class BasicBlock : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Bn1.Forward(Conv1.Forward(x)));
-        y = Bn2.Forward(Conv2.Forward(y));
+        var y = F.Relu(Conv1.Forward(x, Bn1));
+        y = Conv2.Forward(y, Bn2);
         var shortcut = Downsample?.Forward(x) ?? PadShortcut?.Forward(x) ?? x;
         return F.Relu(F.Add(y, shortcut));
     }
@@ -99,7 +99,7 @@ public sealed class ResNetCifar : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Bn1.Forward(Conv1.Forward(x)));
+        var y = F.Relu(Conv1.Forward(x, Bn1));
         foreach (var stage in Stages) y = stage.Forward(y);
         return Fc.Forward(F.Flatten(Pool.Forward(y)));
     }

@@ -39,9 +39,9 @@ public sealed class Bottleneck : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Bn1.Forward(Conv1.Forward(x)));
-        y = F.Relu(Bn2.Forward(Conv2.Forward(y)));
-        y = Bn3.Forward(Conv3.Forward(y));
+        var y = F.Relu(Conv1.Forward(x, Bn1));
+        y = F.Relu(Conv2.Forward(y, Bn2));
+        y = Conv3.Forward(y, Bn3);
         return F.Relu(F.Add(y, Downsample?.Forward(x) ?? x));
     }
 }
@@ -100,7 +100,7 @@ public sealed class ResNetImageNet : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = Pool.Forward(F.Relu(Bn1.Forward(Conv1.Forward(x))));
+        var y = Pool.Forward(F.Relu(Conv1.Forward(x, Bn1)));
         foreach (var stage in Stages) y = stage.Forward(y);
         return Fc.Forward(F.Flatten(AvgPool.Forward(y)));
     }
