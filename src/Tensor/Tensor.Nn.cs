@@ -24,7 +24,8 @@ public sealed partial class Tensor
         return new Shape(x[0], weight[0], oh, ow);
     }
 
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p)
+    /// <summary>The convolution (+ bias), through max(0, ·) as it is written when <paramref name="relu"/>.</summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, bool relu = false)
     {
         x.CheckBinary(weight, "conv2d");
         var shape = Conv2dOutputShape(x.Shape, weight.Shape, p);
@@ -34,7 +35,7 @@ public sealed partial class Tensor
         using var xc = x.Contiguous();
         using var wc = weight.Contiguous();
         using var bc = bias?.Contiguous();
-        using (OpProfiler.Measure("conv2d_forward", x.Backend)) x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p);
+        using (OpProfiler.Measure("conv2d_forward", x.Backend)) x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p, relu);
         return y;
     }
 

@@ -13,6 +13,16 @@ public interface IRecordsShapes
     void ForgetShapes();
 }
 
+/// <summary>
+/// Pure inference (gradients off, batch norms in evaluation mode) runs conv → batch norm → ReLU as one convolution and
+/// a residual sum with its ReLU as one pass (Conv2d.Forward(x, bn, relu), ReLU.OfSum); the outputs equal the separate
+/// layers' to float32 rounding. On by default; off to compare or to debug.
+/// </summary>
+public static class InferenceFusion
+{
+    public static bool Enabled { get; set; } = true;
+}
+
 public sealed class Conv2d : Module, IRecordsShapes
 {
     public Conv2d(int inChannels, int outChannels, int kernel, Rng rng, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true)
@@ -41,19 +51,20 @@ public sealed class Conv2d : Module, IRecordsShapes
         return y;
     }
 
-    /// <summary>Whether Forward(x, bn) folds the batch norm in pure inference (on by default; off to compare).</summary>
-    public static bool FoldBatchNorm { get; set; } = true;
-
     /// <summary>
-    /// This convolution followed by <paramref name="bn"/>. In pure inference — the batch norm in evaluation mode and
+    /// This convolution followed by <paramref name="bn"/> (and a ReLU when <paramref name="relu"/>). In pure inference — the batch norm in evaluation mode and
     /// gradients off — the batch norm is folded into the convolution: with s = γ / √(σ² + ε),
     /// W' = W·s per output channel and b' = β + (b − μ)·s, so the normalisation adds no pass over the activations
-    /// (the convolution adds its bias while writing its output). Otherwise, or while a tape records the pass (training,
-    /// attribution, ModelTrace), it is the two layers one after the other, each visible on its own.
+    /// (the convolution adds its bias, and applies the ReLU, while writing its output). Otherwise, or while a tape records
+    /// the pass (training, attribution, ModelTrace), it is the layers one after the other, each visible on its own.
     /// </summary>
-    public Variable Forward(Variable x, BatchNorm2d bn)
+    public Variable Forward(Variable x, BatchNorm2d bn, bool relu = false)
     {
-        if (!FoldBatchNorm || bn.Training || Grad.IsEnabled || bn.Channels != OutChannels) return bn.Forward(Forward(x));
+        if (!InferenceFusion.Enabled || bn.Training || Grad.IsEnabled || bn.Channels != OutChannels)
+        {
+            var normalised = bn.Forward(Forward(x));
+            return relu ? F.Relu(normalised) : normalised;
+        }
         using var rstd = bn.RunningVar.Affine(1, bn.Eps);
         rstd.ApplyInPlace(UnaryOp.Rsqrt);
         using var scale = bn.Weight.Data.Mul(rstd);
@@ -62,7 +73,7 @@ public sealed class Conv2d : Module, IRecordsShapes
         using var centred = Bias is null ? bn.RunningMean.Affine(-1, 0) : Bias.Data.Sub(bn.RunningMean);
         using var shifted = centred.Mul(scale);
         using var bias = bn.Bias.Data.Add(shifted);
-        var y = F.Conv2d(x, Variable.Constant(weight), Variable.Constant(bias), Geometry);
+        var y = Variable.Constant(Tensor.Conv2d(x.Data, weight, bias, Geometry, relu));
         (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
         return y;
     }
@@ -130,6 +141,13 @@ public sealed class Linear : Module, IRecordsShapes
 public sealed class ReLU : Module
 {
     public override Variable Forward(Variable x) => F.Relu(x);
+
+    /// <summary>
+    /// relu(a + b), the end of a residual block: in pure inference (gradients off) one pass over the activations,
+    /// otherwise the add and the ReLU recorded as two ops (the pruning graph and LRP walk them one by one).
+    /// </summary>
+    public static Variable OfSum(Variable a, Variable b) =>
+        Grad.IsEnabled || !InferenceFusion.Enabled ? F.Relu(F.Add(a, b)) : Variable.Constant(a.Data.Apply(BinaryOp.AddRelu, b.Data));
 }
 
 public sealed class MaxPool2d(int kernel, int stride = -1, int padding = 0) : Module
@@ -204,11 +222,13 @@ public sealed class Sequential : Module
     {
         for (int i = 0; i < _layers.Count; i++)
         {
-            // A convolution and the batch norm after it run as one (folded in pure inference; see Conv2d.Forward(x, bn)).
+            // A convolution, the batch norm after it and a ReLU after that run as one (folded in pure inference; see
+            // Conv2d.Forward(x, bn, relu)).
             if (_layers[i] is Conv2d conv && i + 1 < _layers.Count && _layers[i + 1] is BatchNorm2d bn)
             {
-                x = conv.Forward(x, bn);
-                i++;
+                bool relu = i + 2 < _layers.Count && _layers[i + 2] is ReLU;
+                x = conv.Forward(x, bn, relu);
+                i += relu ? 2 : 1;
             }
             else x = _layers[i].Forward(x);
         }

@@ -52,10 +52,10 @@ public sealed class BasicBlock : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Conv1.Forward(x, Bn1));
+        var y = Conv1.Forward(x, Bn1, relu: true);
         y = Conv2.Forward(y, Bn2);
         var shortcut = Downsample?.Forward(x) ?? PadShortcut?.Forward(x) ?? x;
-        return F.Relu(F.Add(y, shortcut));
+        return ReLU.OfSum(y, shortcut);
     }
 }
 
@@ -99,7 +99,7 @@ public sealed class ResNetCifar : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Conv1.Forward(x, Bn1));
+        var y = Conv1.Forward(x, Bn1, relu: true);
         foreach (var stage in Stages) y = stage.Forward(y);
         return Fc.Forward(F.Flatten(Pool.Forward(y)));
     }

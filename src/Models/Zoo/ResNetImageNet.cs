@@ -39,10 +39,10 @@ public sealed class Bottleneck : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = F.Relu(Conv1.Forward(x, Bn1));
-        y = F.Relu(Conv2.Forward(y, Bn2));
+        var y = Conv1.Forward(x, Bn1, relu: true);
+        y = Conv2.Forward(y, Bn2, relu: true);
         y = Conv3.Forward(y, Bn3);
-        return F.Relu(F.Add(y, Downsample?.Forward(x) ?? x));
+        return ReLU.OfSum(y, Downsample?.Forward(x) ?? x);
     }
 }
 
@@ -100,7 +100,7 @@ public sealed class ResNetImageNet : Module
 
     public override Variable Forward(Variable x)
     {
-        var y = Pool.Forward(F.Relu(Conv1.Forward(x, Bn1)));
+        var y = Pool.Forward(Conv1.Forward(x, Bn1, relu: true));
         foreach (var stage in Stages) y = stage.Forward(y);
         return Fc.Forward(F.Flatten(AvgPool.Forward(y)));
     }

@@ -44,6 +44,8 @@ public enum BinaryOp
     ReluBackward,
     /// <summary>1 where a == b, else 0.</summary>
     Equal,
+    /// <summary>max(0, a + b) (NaN → 0, as Relu) — a residual sum and its ReLU in one pass, for inference.</summary>
+    AddRelu,
 }
 
 public enum ReduceOp { Sum, Max, Min }

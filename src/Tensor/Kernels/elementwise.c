@@ -31,6 +31,7 @@
 #define B_POW 6
 #define B_RELU_BACKWARD 7
 #define B_EQUAL 8
+#define B_ADD_RELU 9
 
 DEVICE_FN float sign_of(float x) { return IS_NAN(x) ? x : (float)((x > 0.0f) - (x < 0.0f)); }
 
@@ -72,6 +73,7 @@ DEVICE_FN float binary_op(int op, float a, float b)
         case B_POW: return powf(a, b);
         case B_RELU_BACKWARD: return b > 0.0f ? a : 0.0f;
         case B_EQUAL: return a == b ? 1.0f : 0.0f;
+        case B_ADD_RELU: { float s = a + b; return s > 0.0f ? s : 0.0f; }
         default: return a;
     }
 }

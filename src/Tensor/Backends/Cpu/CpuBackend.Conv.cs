@@ -53,13 +53,13 @@ public sealed unsafe partial class CpuBackend
         public bool ImagesInParallel => Batch >= CpuParallel.ThreadCount && CpuParallel.ThreadCount > 1;
     }
 
-    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p)
+    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false)
     {
         var s = new ConvShape(x, weight, y, p);
         switch (x.DType)
         {
-            case DType.Float32: ConvForward(s, Pointer<float>(x), Pointer<float>(weight), bias is { } b ? Pointer<float>(b) : null, Pointer<float>(y)); break;
-            case DType.Float64: ConvForward(s, Pointer<double>(x), Pointer<double>(weight), bias is { } b64 ? Pointer<double>(b64) : null, Pointer<double>(y)); break;
+            case DType.Float32: ConvForward(s, Pointer<float>(x), Pointer<float>(weight), bias is { } b ? Pointer<float>(b) : null, Pointer<float>(y), relu); break;
+            case DType.Float64: ConvForward(s, Pointer<double>(x), Pointer<double>(weight), bias is { } b64 ? Pointer<double>(b64) : null, Pointer<double>(y), relu); break;
             default: throw Unsupported("conv2d forward", x.DType);
         }
     }
@@ -86,14 +86,14 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y);
-        else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, parallelGemm: false));
-        else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, parallelGemm: true);
+        if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
+        else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: false));
+        else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: true);
     }
 
-    private static void ConvForwardImage<T>(in ConvShape s, int n, T* x, T* w, T* bias, T* y, bool parallelGemm)
+    private static void ConvForwardImage<T>(in ConvShape s, int n, T* x, T* w, T* bias, T* y, bool relu, bool parallelGemm)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int plane = s.OutPlane;
@@ -106,12 +106,14 @@ public sealed unsafe partial class CpuBackend
             Gemm(false, false, s.OutCG, plane, s.ColRows, 1.0, w + (long)g * s.OutCG * s.ColRows, s.ColRows,
                 s.Pointwise ? image : col, plane, 0.0, output, plane, parallelGemm);
         }
-        if (bias == null) return;
+        if (bias == null && !relu) return;
         T* yImage = y + (long)n * s.OutC * plane;
         for (int c = 0; c < s.OutC; c++)
         {
             var row = new Span<T>(yImage + (long)c * plane, plane);
-            TensorPrimitives.Add(row, bias[c], row);
+            if (bias != null) TensorPrimitives.Add(row, bias[c], row);
+            if (relu)
+                for (int i = 0; i < row.Length; i++) row[i] = row[i] > T.Zero ? row[i] : T.Zero; // as the Relu kernel: NaN → 0
         }
     }
 

@@ -149,8 +149,8 @@ public sealed unsafe partial class CpuBackend
     private static PaddedGrid InputGrid(in ConvShape s) =>
         new(s.InC, s.H, s.W, s.P.PadH, s.P.PadW, s.KH, s.KW, s.P.DilationH, s.P.DilationW, s.P.StrideH, s.P.StrideW);
 
-    private static void ImplicitForward(in ConvShape s, float* x, float* w, float* bias, float* y) =>
-        ImplicitConv(InputGrid(s), s.Batch, s.Groups, s.OutC, w, x, bias, y);
+    private static void ImplicitForward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu) =>
+        ImplicitConv(InputGrid(s), s.Batch, s.Groups, s.OutC, w, x, bias, y, relu);
 
     /// <summary>dx = forward conv of dY (padded by (K − 1)·D − P) with W'[ci, (co, ki, kj)] = W[co, ci, KH−1−ki, KW−1−kj] per group.</summary>
     private static void ImplicitBackwardInput(in ConvShape s, float* dy, float* w, float* dx)
@@ -171,10 +171,11 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// output[n, co] = Σ_k weights[co, k]·input taps (+ bias[co]) for every image n of input[batch, grid.Channels, H, W];
-    /// weights is row-major [outChannels, (channels/groups)·KH·KW].
+    /// output[n, co] = Σ_k weights[co, k]·input taps (+ bias[co]) for every image n of input[batch, grid.Channels, H, W],
+    /// through max(0, ·) when relu; weights is row-major [outChannels, (channels/groups)·KH·KW].
     /// </summary>
-    private static void ImplicitConv(PaddedGrid grid, int batch, int groups, int outChannels, float* weights, float* input, float* bias, float* output)
+    private static void ImplicitConv(PaddedGrid grid, int batch, int groups, int outChannels, float* weights, float* input, float* bias, float* output,
+        bool relu = false)
     {
         int inCG = grid.Channels / groups, outCG = outChannels / groups, depth = inCG * grid.KH * grid.KW;
         long packedGroup = CpuGemm.PackedPanelsLength(outCG, depth);
@@ -211,7 +212,12 @@ public sealed unsafe partial class CpuBackend
                 float* src = result + (long)co * ldc + j0;
                 for (int r = r0, i = r0 / imageRows, oh = r0 % imageRows; r < r1; r++, src += rowStride)
                 {
-                    if (oh < oh1) CopyRow(src, output + (((long)(n0 + i) * outChannels + co) * oh1 + oh) * ow1, ow1, shift);
+                    if (oh < oh1)
+                    {
+                        float* dst = output + (((long)(n0 + i) * outChannels + co) * oh1 + oh) * ow1;
+                        if (relu) CopyRowRelu(src, dst, ow1, shift);
+                        else CopyRow(src, dst, ow1, shift);
+                    }
                     if (++oh == imageRows) (oh, i) = (0, i + 1);
                 }
             }
@@ -292,6 +298,24 @@ public sealed unsafe partial class CpuBackend
         var v = Vector256.Create(shift);
         for (; i <= count - 8; i += 8) (Vector256.Load(src + i) + v).Store(dst + i);
         for (; i < count; i++) dst[i] = src[i] + shift;
+    }
+
+    /// <summary>dst[i] = max(0, src[i] + shift), as the Relu kernel (NaN becomes 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowRelu(float* src, float* dst, int count, float shift)
+    {
+        int i = 0;
+        var v = Vector256.Create(shift);
+        for (; i <= count - 8; i += 8)
+        {
+            var t = Vector256.Load(src + i) + v;
+            Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<float>.Zero), t, Vector256<float>.Zero).Store(dst + i);
+        }
+        for (; i < count; i++)
+        {
+            float t = src[i] + shift;
+            dst[i] = t > 0f ? t : 0f;
+        }
     }
 
     /// <summary>The calling thread's scratch in slot, grown on demand: pinned (so the pointer stays valid), 64-byte aligned.</summary>

@@ -110,6 +110,7 @@ public sealed partial class CpuBackend
             case BinaryOp.Pow: Map<T, BinaryKernels<T>.Pow>(default, a, b, y); break;
             case BinaryOp.ReluBackward: Map<T, BinaryKernels<T>.ReluBackward>(default, a, b, y); break;
             case BinaryOp.Equal: Map<T, BinaryKernels<T>.Equal>(default, a, b, y); break;
+            case BinaryOp.AddRelu: Map<T, BinaryKernels<T>.AddRelu>(default, a, b, y); break;
             default: throw new NotSupportedException($"cpu: binary op {op}");
         }
     }

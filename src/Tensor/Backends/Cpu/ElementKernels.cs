@@ -138,6 +138,18 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(Vector256.LessThan(a, b) | ~Vector256.Equals(a, a), a, b);
     }
 
+    /// <summary>max(0, a + b), NaN → 0 as Relu: a residual sum and its ReLU in one pass.</summary>
+    public readonly struct AddRelu : IBinaryKernel<T>
+    {
+        public bool Vectorized => true;
+        public T Invoke(T a, T b) { T s = a + b; return s > T.Zero ? s : T.Zero; }
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b)
+        {
+            var s = a + b;
+            return Vector256.ConditionalSelect(Vector256.GreaterThan(s, Vector256<T>.Zero), s, Vector256<T>.Zero);
+        }
+    }
+
     /// <summary>a where b > 0, else 0 (ReLU backward: a = dY, b = the ReLU output).</summary>
     public readonly struct ReluBackward : IBinaryKernel<T>
     {

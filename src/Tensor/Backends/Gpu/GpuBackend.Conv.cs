@@ -73,7 +73,7 @@ public abstract partial class GpuBackend
         public bool Pointwise => Geometry is { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0 };
     }
 
-    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p)
+    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false)
     {
         RequireFloat32("conv2d forward", x.DType);
         var s = new ConvShape(x, weight, y, p);
@@ -99,6 +99,7 @@ public abstract partial class GpuBackend
         if (bias is { } b)
             RunRows(Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane),
                 (int)plane, (long)s.Batch * s.OutC);
+        if (relu) Unary(UnaryOp.Relu, y, y); // a pass of its own: GPU memory bandwidth makes it cheap next to the GEMMs
     }
 
     public void Conv2dBackwardInput(in TensorView dy, in TensorView weight, in TensorView dx, in Conv2dParams p)

@@ -1,7 +1,10 @@
-// Conv2d.Forward(x, bn) folds a batch norm into the convolution in pure inference. Folded and unfolded passes must
-// give the same outputs (to float32 rounding) on every architecture that uses it — ResNet basic blocks and stems,
-// bottlenecks, VGG's Sequential features with conv biases — and nothing that records or trains may see a fold.
+// Pure inference fuses layers (InferenceFusion): Conv2d.Forward(x, bn, relu) folds a batch norm into the convolution
+// and applies the ReLU as the output is written; ReLU.OfSum adds and clips a residual sum in one pass. The fused
+// primitives must equal the separate ones exactly; fused and separate passes must give the same outputs (to float32
+// rounding) on every architecture that uses them — ResNet basic blocks and stems, bottlenecks, VGG's Sequential
+// features with conv biases — and nothing that records or trains may see a fusion.
 using Standalone.Autograd;
+using Standalone.Backends;
 using Standalone.Models.Nn;
 using Standalone.Models.Zoo;
 using Standalone.Tests.Support;
@@ -9,13 +12,13 @@ using Standalone.Tests.Support;
 namespace Standalone.Tests.Models;
 
 [TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))]
-public sealed class BatchNormFoldingTests(string device) : BackendTest(device)
+public sealed class InferenceFusionTests(string device) : BackendTest(device)
 {
     /// <summary>Relative to the largest logit: the folded weights round differently from the separate normalisation.</summary>
     private const double Tolerance = 1e-5;
 
     [TearDown]
-    public void RestoreFolding() => Conv2d.FoldBatchNorm = true;
+    public void RestoreFusion() => InferenceFusion.Enabled = true;
 
     /// <summary>A model whose batch norms are far from the identity — γ, β and the running statistics drawn at random
     /// (an untouched model would fold to its own weights) — in evaluation mode.</summary>
@@ -46,6 +49,43 @@ public sealed class BatchNormFoldingTests(string device) : BackendTest(device)
         return model.Forward(Variable.Constant(x)).Data.ToArray<float>();
     }
 
+    /// <summary>(stride, padding, kernel): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col) and the pointwise path.</summary>
+    [TestCase(1, 1, 3)]
+    [TestCase(2, 1, 3)]
+    [TestCase(2, 0, 1)]
+    [TestCase(1, 0, 1)]
+    public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel)
+    {
+        using var scope = TensorScope.Begin();
+        var rng = new Rng(21);
+        using var x = Tensor.RandomNormal(new Shape(3, 5, 9, 11), 0, 1, rng);
+        using var w = Tensor.RandomNormal(new Shape(7, 5, kernel, kernel), 0, 0.3, rng);
+        using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
+        var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);
+        foreach (var bias in new[] { b, null })
+        {
+            using var fused = Tensor.Conv2d(x, w, bias, p, relu: true);
+            using var plain = Tensor.Conv2d(x, w, bias, p);
+            using var separate = plain.Relu();
+            var expected = separate.ToArray<float>();
+            Assert.That(expected.Count(v => v == 0), Is.InRange(expected.Length / 5, expected.Length * 4 / 5), "about half the outputs should be clipped");
+            Assert.That(fused.ToArray<float>(), Is.EqualTo(expected), bias == null ? "without bias" : "with bias");
+        }
+    }
+
+    [Test]
+    public void AddReluEqualsTheSumThenRelu()
+    {
+        using var scope = TensorScope.Begin();
+        var rng = new Rng(31);
+        using var a = Tensor.RandomNormal(new Shape(4, 6, 5, 7), 0, 1, rng);
+        using var b = Tensor.RandomNormal(new Shape(4, 6, 5, 7), 0, 1, rng);
+        using var fused = a.Apply(BinaryOp.AddRelu, b);
+        using var sum = a.Add(b);
+        using var separate = sum.Relu();
+        Assert.That(fused.ToArray<float>(), Is.EqualTo(separate.ToArray<float>()));
+    }
+
     [TestCase("resnet20", 1, 16)]
     [TestCase("resnet50", 3, 32)]
     [TestCase("vgg11", 3, 32)]
@@ -55,9 +95,9 @@ public sealed class BatchNormFoldingTests(string device) : BackendTest(device)
         var model = WithRandomBatchNorms(spec);
         using var x = Tensor.RandomNormal(new Shape(3, channels, size, size), 0, 1, new Rng(42));
 
-        Conv2d.FoldBatchNorm = false;
+        InferenceFusion.Enabled = false;
         var separate = Logits(model, x);
-        Conv2d.FoldBatchNorm = true;
+        InferenceFusion.Enabled = true;
         var folded = Logits(model, x);
 
         double scale = separate.Max(v => Math.Abs(v)), worst = 0;
