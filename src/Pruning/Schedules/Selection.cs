@@ -1,6 +1,7 @@
 // Turning scores into pruned groups. Global ranking walks every live group from the lowest score up; per-layer
 // ranking removes from each unit its share. Both respect the per-unit floor (minimum channels, at least 1) and
-// stop as soon as the target is met; `limit` caps how many groups one call may take (iterative steps, entwined q).
+// stop as soon as the target is met; `limit` caps how many groups one call may take (an iterative step) — a chunk
+// that RoundTo makes indivisible is finished even past the limit, so no unit is ever left off a multiple of RoundTo.
 // Scores may be normalised per unit first (l1, l2, max) so that units of different scale compete fairly.
 using Standalone.Pruning.Graph;
 using Standalone.Pruning.Masking;
@@ -45,6 +46,7 @@ public static class Selection
     /// The lowest-scored live groups, across all units, until the target is met (or limit groups are taken). With
     /// RoundTo r > 1 a unit gives up its channels in chunks — first down to a multiple of r, then r at a time — and
     /// the chunk with the lowest mean score goes next, so every unit stays a multiple of r and the target is still met.
+    /// A limit is checked between chunks: the last chunk may take the count up to limit + r − 1.
     /// </summary>
     public static List<PruningGroup> Global(ChannelMask mask, double[] scores, PruningTarget target, SelectionOptions options, int limit = int.MaxValue)
     {
@@ -65,7 +67,7 @@ public static class Selection
                 if (mean < bestScore) (best, bestScore) = (unit, mean);
             }
             if (best == null) break; // every unit at its floor
-            for (int i = Chunk(alive[best], step); i > 0 && chosen.Count < limit; i--)
+            for (int i = Chunk(alive[best], step); i > 0; i--)
             {
                 var group = queues[best].Dequeue();
                 alive[best]--;

@@ -112,6 +112,20 @@ public class ScheduleTests
     }
 
     [Test]
+    public void IterativeWithRoundToKeepsEveryUnitAMultiple()
+    {
+        // ResNet-20 (B) has 448 groups: steps of 15 are no multiple of 4, so a step ends inside a round-to chunk unless
+        // the selection finishes the chunk — which it must, or the step that meets the target (6 × 15 = 90 ≥ 20 %)
+        // leaves a layer off a multiple of 4.
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.Iterative, IterativeStep = 15.0 / 448, IterativeSteps = 0,
+            Target = new PruningTarget(TargetKind.Channels, 0.2), Selection = new SelectionOptions { RoundTo = 4 } };
+        var (outcome, _) = Run(options, shortcut: "B");
+        Assert.That(outcome.Graph.Groups.Count, Is.EqualTo(448));
+        Assert.That(outcome.Mask.PrunedCount, Is.GreaterThanOrEqualTo(90));
+        foreach (var unit in outcome.Graph.Units) Assert.That(outcome.Mask.Alive(unit) % 4, Is.EqualTo(0), unit.Name);
+    }
+
+    [Test]
     public void EntwinedWorksLayerByLayerToTheQuotas()
     {
         var (outcome, _) = Run(Quick with { Criterion = "singe", Target = new PruningTarget(TargetKind.Macs, 0.5), EntwinedFraction = 0.1 });
