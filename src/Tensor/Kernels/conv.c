@@ -81,12 +81,15 @@ KERNEL conv_channels_outer(GLOBAL const float* y, i64 y_offset, GLOBAL float* ro
 }
 
 /// y[n, c, p] += bias[c]; work item (p, n·C + c).
-KERNEL conv_bias_add(GLOBAL float* y, i64 y_offset, GLOBAL const float* bias, i64 bias_offset, int batch, int channels, int plane)
+/// y += bias[channel], then max(0, ·) when relu (a batch norm folded into the convolution, and its ReLU, in one pass).
+KERNEL conv_bias_add(GLOBAL float* y, i64 y_offset, GLOBAL const float* bias, i64 bias_offset, int batch, int channels, int plane, int relu)
 {
     int p = (int)GID(0), row = (int)GID(1);
     int channel = row % channels;
     if (p >= plane || row >= batch * channels) return;
-    y[y_offset + (i64)row * plane + p] += bias[bias_offset + channel];
+    i64 at = y_offset + (i64)row * plane + p;
+    float v = y[at] + bias[bias_offset + channel];
+    y[at] = relu && !(v > 0.0f) ? 0.0f : v;
 }
 
 #define BIAS_GRAD_GROUP 256

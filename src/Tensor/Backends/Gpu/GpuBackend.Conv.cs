@@ -97,9 +97,9 @@ public abstract partial class GpuBackend
                 col.Release();
             }
         if (bias is { } b)
-            RunRows(Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane),
+            RunRows(Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane).Arg(relu ? 1 : 0),
                 (int)plane, (long)s.Batch * s.OutC);
-        if (relu) Unary(UnaryOp.Relu, y, y); // a pass of its own: GPU memory bandwidth makes it cheap next to the GEMMs
+        else if (relu) Unary(UnaryOp.Relu, y, y);
     }
 
     public void Conv2dBackwardInput(in TensorView dy, in TensorView weight, in TensorView dx, in Conv2dParams p)
