@@ -203,25 +203,70 @@ public sealed unsafe partial class CpuBackend
             for (int g = 0; g < groups; g++)
                 CpuGemm.SgemmOffsetRows(outCG, (r1 - r0) * grid.RowStride, depth, packed + g * packedGroup,
                     stacked + g * inCG * channelStride + j0, offsets, result + (long)g * outCG * ldc + j0, ldc);
+            CopyOutRows(result, ldc, r0, r1, grid, outChannels, n0, bias, output, relu);
+        });
+    }
 
-            // Grid row r is row r mod ImageRows of stacked image r / ImageRows: walked without dividing per row.
-            int imageRows = grid.ImageRows, rowStride = grid.RowStride, oh1 = grid.OH, ow1 = grid.OW;
-            for (int co = 0; co < outChannels; co++)
+    /// <summary>
+    /// Copies grid rows [ra, rb) of every output channel from the result grid (rows ldc apart per channel) to the images
+    /// from n0 on of output, adding bias[co] and, when relu, through max(0, ·).
+    /// </summary>
+    private static void CopyOutRows(float* result, int ldc, int ra, int rb, in PaddedGrid grid, int outChannels, int n0, float* bias, float* output,
+        bool relu)
+    {
+        int imageRows = grid.ImageRows, rowStride = grid.RowStride, oh1 = grid.OH, ow1 = grid.OW;
+        // Grid row r is row r mod ImageRows of stacked image r / ImageRows; one image's rows at a time, channel by channel.
+        for (int r = ra; r < rb;)
+        {
+            int i = r / imageRows, oh0 = r % imageRows, span = Math.Min(imageRows - oh0, rb - r), rows = Math.Min(oh0 + span, oh1) - oh0;
+            for (int co = 0; rows > 0 && co < outChannels; co++)
             {
                 float shift = bias == null ? 0f : bias[co];
-                float* src = result + (long)co * ldc + j0;
-                for (int r = r0, i = r0 / imageRows, oh = r0 % imageRows; r < r1; r++, src += rowStride)
-                {
-                    if (oh < oh1)
-                    {
-                        float* dst = output + (((long)(n0 + i) * outChannels + co) * oh1 + oh) * ow1;
-                        if (relu) CopyRowRelu(src, dst, ow1, shift);
-                        else CopyRow(src, dst, ow1, shift);
-                    }
-                    if (++oh == imageRows) (oh, i) = (0, i + 1);
-                }
+                float* src = result + (long)co * ldc + (long)r * rowStride;
+                float* dst = output + (((long)(n0 + i) * outChannels + co) * oh1 + oh0) * ow1;
+                if (relu) CopyRows<ReluShift>(src, rowStride, dst, ow1, rows, shift);
+                else CopyRows<Shift>(src, rowStride, dst, ow1, rows, shift);
             }
-        });
+            r += span;
+        }
+    }
+
+    private interface IRowOp { static abstract Vector512<float> Apply(Vector512<float> x, Vector512<float> shift); }
+    private readonly struct Shift : IRowOp
+    {
+        public static Vector512<float> Apply(Vector512<float> x, Vector512<float> shift) => x + shift;
+    }
+    private readonly struct ReluShift : IRowOp
+    {
+        // max(0, t) as the Relu kernel: NaN becomes 0.
+        public static Vector512<float> Apply(Vector512<float> x, Vector512<float> shift)
+        {
+            var t = x + shift;
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(t, Vector512<float>.Zero), t, Vector512<float>.Zero);
+        }
+    }
+
+    /// <summary>dst[r·width + j] = op(src[r·srcStride + j] + shift) for r &lt; rows, j &lt; width: dst is contiguous.</summary>
+    private static void CopyRows<TOp>(float* src, int srcStride, float* dst, int width, int rows, float shift) where TOp : struct, IRowOp
+    {
+        var v = Vector512.Create(shift);
+        float* tail = stackalloc float[16];
+        if (width == 8)
+        {
+            for (int r = 0; r < rows; r++, src += srcStride, dst += 8)
+                TOp.Apply(Vector256.Load(src).ToVector512Unsafe(), v).GetLower().Store(dst);
+            return;
+        }
+        for (int r = 0; r < rows; r++, src += srcStride, dst += width)
+        {
+            int j = 0;
+            for (; j <= width - 16; j += 16) TOp.Apply(Vector512.Load(src + j), v).Store(dst + j);
+            if (j < width) // the result grid is readable a tile past every row: load whole, store the tail
+            {
+                TOp.Apply(Vector512.Load(src + j), v).Store(tail);
+                for (int k = 0; j < width; j++, k++) dst[j] = tail[k];
+            }
+        }
     }
 
     /// <summary>
@@ -298,24 +343,6 @@ public sealed unsafe partial class CpuBackend
         var v = Vector256.Create(shift);
         for (; i <= count - 8; i += 8) (Vector256.Load(src + i) + v).Store(dst + i);
         for (; i < count; i++) dst[i] = src[i] + shift;
-    }
-
-    /// <summary>dst[i] = max(0, src[i] + shift), as the Relu kernel (NaN becomes 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRowRelu(float* src, float* dst, int count, float shift)
-    {
-        int i = 0;
-        var v = Vector256.Create(shift);
-        for (; i <= count - 8; i += 8)
-        {
-            var t = Vector256.Load(src + i) + v;
-            Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<float>.Zero), t, Vector256<float>.Zero).Store(dst + i);
-        }
-        for (; i < count; i++)
-        {
-            float t = src[i] + shift;
-            dst[i] = t > 0f ? t : 0f;
-        }
     }
 
     /// <summary>The calling thread's scratch in slot, grown on demand: pinned (so the pointer stays valid), 64-byte aligned.</summary>
