@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 
 namespace Standalone.Autograd;
 
-[InlineArray(3)]
+[InlineArray(4)]
 internal struct InputSlots { private Variable? _element; }
 
 public abstract class Node
@@ -35,17 +35,17 @@ public abstract class Node
     public abstract TapeOp Op { get; }
 
     /// <summary>Wraps the forward result in a variable and records this node as its creator when any input needs a gradient.</summary>
-    protected Variable Record(Tensor output, Variable a, Variable? b = null, Variable? c = null)
+    protected Variable Record(Tensor output, Variable a, Variable? b = null, Variable? c = null, Variable? d = null)
     {
-        bool needs = Grad.IsEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+        bool needs = Grad.IsEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false) || (d?.RequiresGrad ?? false));
         var result = new Variable(output, needs);
         if (!needs)
         {
             ReleaseSaved();
             return result;
         }
-        _inputs[0] = a; _inputs[1] = b; _inputs[2] = c;
-        InputCount = c != null ? 3 : b != null ? 2 : 1;
+        _inputs[0] = a; _inputs[1] = b; _inputs[2] = c; _inputs[3] = d;
+        InputCount = d != null ? 4 : c != null ? 3 : b != null ? 2 : 1;
         result.Creator = this;
         Output = result;
         return result;

@@ -19,6 +19,12 @@ public sealed record LinearOp() : TapeOp("linear");
 /// <summary>Batch norm over [N, C, H, W] with per-channel weight and bias (training: batch statistics).</summary>
 public sealed record BatchNormOp(bool Training, double Eps) : TapeOp("batch_norm");
 
+/// <summary>
+/// relu(batch_norm(x) (+ residual)) as one op (F.BatchNorm2dRelu): what a training step records when no ModelTrace
+/// watches, so the tools that walk a trace (pruning's graph, LRP, ONNX) never meet it.
+/// </summary>
+public sealed record BatchNormReluOp(bool Training, double Eps, bool Residual) : TapeOp("batch_norm_relu");
+
 public sealed record Pool2dOp(PoolKind Kind, Pool2dParams Geometry) : TapeOp(Kind == PoolKind.Max ? "max_pool2d" : "avg_pool2d");
 
 /// <summary>Mean over H and W: [N, C, H, W] → [N, C, 1, 1].</summary>

@@ -102,8 +102,8 @@ public sealed partial class Tensor
         return (mean, variance);
     }
 
-    /// <summary>y[n,c,...] = x·scale[c] + shift[c] (+ x2·scale2[c]).</summary>
-    public static Tensor ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor? x2 = null, Tensor? scale2 = null)
+    /// <summary>y[n,c,...] = x·scale[c] + shift[c] (+ x2·scale2[c], or + x2 without scale2), through max(0, ·) when relu.</summary>
+    public static Tensor ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor? x2 = null, Tensor? scale2 = null, bool relu = false)
     {
         int c = x.Shape[1];
         CheckChannelVector(scale, c);
@@ -114,7 +114,7 @@ public sealed partial class Tensor
         using var xv = x.AsChannels("channel_affine");
         using var yv = y.Reshape(xv.Shape);
         using var x2v = x2?.AsChannels("channel_affine");
-        using (OpProfiler.Measure("channel_affine", x.Backend)) x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View);
+        using (OpProfiler.Measure("channel_affine", x.Backend)) x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View, relu);
         return y;
     }
 

@@ -4,6 +4,8 @@
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·r·(dy − dβ/M − x̂·dγ/M)
 //      = dy·(γr) + x·(−γr³·Σdy(x−μ)/M) + (−γr·dβ/M + μ·γr³·Σdy(x−μ)/M)   — one fused per-channel pass.
 // Evaluation: μ, σ² are the running statistics (constants): dx = dy·γr, dγ = Σ dy·(x − μ)·r, dβ = Σ dy.
+// Fused (BatchNorm2dRelu): z = relu(y (+ residual)) is written by the same pass as y; backward gates the gradient once,
+// g = dz·[z > 0], which is the residual's gradient and the dy of the formulas above.
 namespace Standalone.Autograd;
 
 public static partial class F
@@ -13,18 +15,31 @@ public static partial class F
     /// </summary>
     public static Variable BatchNorm2d(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar,
         bool training, double momentum = 0.1, double eps = 1e-5) =>
-        new BatchNormNode().Run(x, weight, bias, runningMean, runningVar, training, momentum, eps);
+        new BatchNormNode().Run(x, weight, bias, runningMean, runningVar, training, momentum, eps, null, relu: false);
+
+    /// <summary>
+    /// relu(BatchNorm2d(x) + residual) (residual optional) in one pass over the activations instead of two or three;
+    /// the values and gradients equal the separate ops'. Recorded as one node (BatchNormReluOp).
+    /// </summary>
+    public static Variable BatchNorm2dRelu(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, Variable? residual = null, double momentum = 0.1, double eps = 1e-5)
+    {
+        if (residual != null && residual.Shape != x.Shape)
+            throw new ArgumentException($"batch_norm_relu: residual {residual.Shape} must match the input {x.Shape}");
+        return new BatchNormNode().Run(x, weight, bias, runningMean, runningVar, training, momentum, eps, residual, relu: true);
+    }
 
     private sealed class BatchNormNode : Node
     {
-        public override TapeOp Op => new BatchNormOp(_training, _eps);
+        public override TapeOp Op => _relu ? new BatchNormReluOp(_training, _eps, _residual) : new BatchNormOp(_training, _eps);
 
-        private Tensor? _x, _mean, _rstd, _gamma;
+        private Tensor? _x, _mean, _rstd, _gamma, _z;
         private long _count;
-        private bool _training;
+        private bool _training, _relu, _residual;
         private double _eps;
 
-        public Variable Run(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+        public Variable Run(Variable x, Variable weight, Variable bias, Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps,
+            Variable? residual, bool relu)
         {
             int c = x.Shape.Rank >= 2 ? x.Shape[1] : -1;
             if (x.Shape.Rank < 2 || weight.Shape != new Shape(c) || bias.Shape != new Shape(c))
@@ -58,23 +73,30 @@ public static partial class F
             using var scale = weight.Data.Mul(_rstd);
             using var meanScale = mean.Mul(scale);
             using var shift = bias.Data.Sub(meanScale);
-            var y = Tensor.ChannelAffine(x.Data, scale, shift);
+            var y = Tensor.ChannelAffine(x.Data, scale, shift, residual?.Data, null, relu);
             _x = x.Data.Share();
             _gamma = weight.Data.Share();
             _training = training;
             _eps = eps;
-            return Record(y, x, weight, bias);
+            (_relu, _residual) = (relu, residual != null);
+            if (relu) _z = y.Share();
+            return Record(y, x, weight, bias, residual);
         }
 
         protected internal override void Backward(Tensor dOut, GradSink sink)
         {
-            var (sumDy, sumDyXc) = Tensor.ChannelGradSums(dOut, _x!, _mean!);
+            // g: the gradient of batch_norm(x) (+ residual); dOut itself without a ReLU.
+            var g = _relu ? dOut.Apply(Standalone.Backends.BinaryOp.ReluBackward, _z!) : dOut;
+            var (sumDy, sumDyXc) = Tensor.ChannelGradSums(g, _x!, _mean!);
             using (sumDyXc)
             {
                 if (NeedsGrad(1)) sink.Add(1, sumDyXc.Mul(_rstd!));
-                if (NeedsGrad(0)) sink.Add(0, InputGradient(dOut, sumDy, sumDyXc));
+                if (NeedsGrad(0)) sink.Add(0, InputGradient(g, sumDy, sumDyXc));
             }
             if (NeedsGrad(2)) sink.Add(2, sumDy); else sumDy.Dispose();
+            // Handed on last: the sink may add another gradient into it in place.
+            if (NeedsGrad(3)) sink.Add(3, _relu ? g : g.Share());
+            else if (_relu) g.Dispose();
         }
 
         private Tensor InputGradient(Tensor dOut, Tensor sumDy, Tensor sumDyXc)
@@ -96,6 +118,6 @@ public static partial class F
             return Tensor.ChannelAffine(dOut, gr, k3, _x, k2);
         }
 
-        protected override void ReleaseSaved() { _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); }
+        protected override void ReleaseSaved() { _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); _z?.Dispose(); }
     }
 }

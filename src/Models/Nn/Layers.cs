@@ -14,11 +14,17 @@ public interface IRecordsShapes
 }
 
 /// <summary>
-/// Pure inference (gradients off, batch norms in evaluation mode) runs conv → batch norm → ReLU as one convolution and
-/// a residual sum with its ReLU as one pass (Conv2d.Forward(x, bn, relu), ReLU.OfSum); the outputs equal the separate
-/// layers' to float32 rounding. On by default; off to compare or to debug.
+/// Layer fusion in Conv2d.Forward(x, bn, relu, residual), on by default; off to compare or to debug. The results equal
+/// the separate layers' to float32 rounding.
+/// <list type="bullet">
+/// <item>Pure inference (gradients off, batch norms in evaluation mode): conv → batch norm → ReLU runs as one
+/// convolution, and a residual sum with its ReLU as one pass.</item>
+/// <item>Otherwise, while no <see cref="ModelTrace"/> records the pass (a training step, SInGE's gradient passes):
+/// batch norm → (+ residual) → ReLU is one op, F.BatchNorm2dRelu, one pass over the activations instead of two or
+/// three. A recorded pass keeps every layer its own op, since pruning's graph, LRP and the ONNX exporter walk them.</item>
+/// </list>
 /// </summary>
-public static class InferenceFusion
+public static class LayerFusion
 {
     public static bool Enabled { get; set; } = true;
 }
@@ -52,18 +58,22 @@ public sealed class Conv2d : Module, IRecordsShapes
     }
 
     /// <summary>
-    /// This convolution followed by <paramref name="bn"/> (and a ReLU when <paramref name="relu"/>). In pure inference — the batch norm in evaluation mode and
-    /// gradients off — the batch norm is folded into the convolution: with s = γ / √(σ² + ε),
-    /// W' = W·s per output channel and b' = β + (b − μ)·s, so the normalisation adds no pass over the activations
-    /// (the convolution adds its bias, and applies the ReLU, while writing its output). Otherwise, or while a tape records
-    /// the pass (training, attribution, ModelTrace), it is the layers one after the other, each visible on its own.
+    /// This convolution followed by <paramref name="bn"/>, then + <paramref name="residual"/> when given, then a ReLU
+    /// when <paramref name="relu"/>. Fused as <see cref="LayerFusion"/> describes. In pure inference the batch norm is
+    /// folded into the convolution: with s = γ / √(σ² + ε), W' = W·s per output channel and b' = β + (b − μ)·s, so the
+    /// normalisation adds no pass over the activations (the convolution adds its bias, and applies the ReLU, while
+    /// writing its output).
     /// </summary>
-    public Variable Forward(Variable x, BatchNorm2d bn, bool relu = false)
+    public Variable Forward(Variable x, BatchNorm2d bn, bool relu = false, Variable? residual = null)
     {
-        if (!InferenceFusion.Enabled || bn.Training || Grad.IsEnabled || bn.Channels != OutChannels)
+        bool fuse = LayerFusion.Enabled && bn.Channels == OutChannels;
+        if (fuse && relu && !ModelTrace.IsRecording && (Grad.IsEnabled || bn.Training))
+            return bn.ForwardRelu(Forward(x), residual);
+        if (!fuse || Grad.IsEnabled || bn.Training)
         {
-            var normalised = bn.Forward(Forward(x));
-            return relu ? F.Relu(normalised) : normalised;
+            var y = bn.Forward(Forward(x));
+            if (residual != null) y = F.Add(y, residual);
+            return relu ? F.Relu(y) : y;
         }
         using var rstd = bn.RunningVar.Affine(1, bn.Eps);
         rstd.ApplyInPlace(UnaryOp.Rsqrt);
@@ -73,9 +83,10 @@ public sealed class Conv2d : Module, IRecordsShapes
         using var centred = Bias is null ? bn.RunningMean.Affine(-1, 0) : Bias.Data.Sub(bn.RunningMean);
         using var shifted = centred.Mul(scale);
         using var bias = bn.Bias.Data.Add(shifted);
-        var y = Variable.Constant(Tensor.Conv2d(x.Data, weight, bias, Geometry, relu));
-        (LastInputShape, LastOutputShape) = (x.Shape, y.Shape);
-        return y;
+        var folded = Tensor.Conv2d(x.Data, weight, bias, Geometry, relu && residual == null);
+        (LastInputShape, LastOutputShape) = (x.Shape, folded.Shape);
+        if (residual == null) return Variable.Constant(folded);
+        using (folded) return Variable.Constant(folded.Apply(relu ? BinaryOp.AddRelu : BinaryOp.Add, residual.Data));
     }
 }
 
@@ -112,6 +123,13 @@ public sealed class BatchNorm2d : Module
         if (Training) NumBatchesTracked.Fill(++_batchesTracked);
         return F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
     }
+
+    /// <summary>relu(Forward(x) + residual) (residual optional) as one op: see <see cref="LayerFusion"/>.</summary>
+    public Variable ForwardRelu(Variable x, Variable? residual = null)
+    {
+        if (Training) NumBatchesTracked.Fill(++_batchesTracked);
+        return F.BatchNorm2dRelu(x, Weight, Bias, RunningMean, RunningVar, Training, residual, Momentum, Eps);
+    }
 }
 
 public sealed class Linear : Module, IRecordsShapes
@@ -141,13 +159,6 @@ public sealed class Linear : Module, IRecordsShapes
 public sealed class ReLU : Module
 {
     public override Variable Forward(Variable x) => F.Relu(x);
-
-    /// <summary>
-    /// relu(a + b), the end of a residual block: in pure inference (gradients off) one pass over the activations,
-    /// otherwise the add and the ReLU recorded as two ops (the pruning graph and LRP walk them one by one).
-    /// </summary>
-    public static Variable OfSum(Variable a, Variable b) =>
-        Grad.IsEnabled || !InferenceFusion.Enabled ? F.Relu(F.Add(a, b)) : Variable.Constant(a.Data.Apply(BinaryOp.AddRelu, b.Data));
 }
 
 public sealed class MaxPool2d(int kernel, int stride = -1, int padding = 0) : Module

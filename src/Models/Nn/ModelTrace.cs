@@ -73,6 +73,9 @@ public sealed class ModelTrace : IDisposable
         }
     }
 
+    /// <summary>Whether a trace is being recorded on this thread (layers then run unfused, each its own op).</summary>
+    public static bool IsRecording => _reported != null;
+
     /// <summary>Called by Module.Report while a trace is being recorded on this thread (otherwise a no-op).</summary>
     internal static void Note(Module module, Variable output) => _reported?.Add((module, output));
 

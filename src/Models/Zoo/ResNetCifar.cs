@@ -53,9 +53,8 @@ public sealed class BasicBlock : Module
     public override Variable Forward(Variable x)
     {
         var y = Conv1.Forward(x, Bn1, relu: true);
-        y = Conv2.Forward(y, Bn2);
         var shortcut = Downsample?.Forward(x) ?? PadShortcut?.Forward(x) ?? x;
-        return ReLU.OfSum(y, shortcut);
+        return Conv2.Forward(y, Bn2, relu: true, residual: shortcut);
     }
 }
 

@@ -41,8 +41,7 @@ public sealed class Bottleneck : Module
     {
         var y = Conv1.Forward(x, Bn1, relu: true);
         y = Conv2.Forward(y, Bn2, relu: true);
-        y = Conv3.Forward(y, Bn3);
-        return ReLU.OfSum(y, Downsample?.Forward(x) ?? x);
+        return Conv3.Forward(y, Bn3, relu: true, residual: Downsample?.Forward(x) ?? x);
     }
 }
 

@@ -51,8 +51,12 @@ public interface IBackend
 
     /// <summary>Per-channel mean and biased variance of a contiguous [N, C, S] tensor.</summary>
     void ChannelMeanVar(in TensorView x, in TensorView mean, in TensorView variance);
-    /// <summary>y[n,c,s] = x[n,c,s]·scale[c] + shift[c] (+ x2[n,c,s]·scale2[c] when x2 is given); contiguous [N,C,S].</summary>
-    void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null);
+    /// <summary>
+    /// y[n,c,s] = x[n,c,s]·scale[c] + shift[c] (+ x2[n,c,s]·scale2[c] when x2 is given, a missing scale2 counting as 1),
+    /// through max(0, ·) when relu (NaN becomes 0, as the Relu op); contiguous [N,C,S].
+    /// </summary>
+    void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
+        bool relu = false);
     /// <summary>sumDy[c] = Σ dy[n,c,s]; sumDyX[c] = Σ dy[n,c,s]·(x[n,c,s] − center[c]); contiguous [N,C,S].</summary>
     void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX);
 

@@ -7,7 +7,8 @@
 //   channel_sums runs a work group per (channel, chunk) — a channel's N·S elements are split into chunks so that a
 //   few channels of many elements still fill the device — and writes the two partial sums of each; the finish kernel
 //   folds a channel's chunks. Within a group, items read along each image's S elements (coalesced) and fold in a tree.
-// - channel_affine: y = x·scale[c] + shift[c] (+ x2·scale2[c], a missing scale2 counting as 1), one work item per
+// - channel_affine: y = x·scale[c] + shift[c] (+ x2·scale2[c], a missing scale2 counting as 1), through max(0, ·) when
+//   relu (NaN to 0, as the relu kernel), one work item per
 //   element on a 2-D range (position s, row n·C + c), so the channel comes from the row without a 64-bit division.
 //   y may be x or x2: each element is read before it is written.
 
@@ -121,7 +122,7 @@ KERNEL channel_sums_finish(int mode, GLOBAL const float* partial, int chunks, GL
 /// Work item (s, row) with row = n·C + c: y[row·S + s] = x·scale[c] + shift[c] (+ x2·scale2[c]).
 KERNEL channel_affine(GLOBAL const float* x, i64 x_offset, GLOBAL const float* scale, i64 scale_offset,
                       GLOBAL const float* shift, i64 shift_offset, GLOBAL const float* x2, i64 x2_offset,
-                      GLOBAL const float* scale2, i64 scale2_offset, int has_x2, int has_scale2,
+                      GLOBAL const float* scale2, i64 scale2_offset, int has_x2, int has_scale2, int relu,
                       GLOBAL float* y, i64 y_offset, int channels, i64 s, int rows)
 {
     i64 position = GID(0);
@@ -131,5 +132,5 @@ KERNEL channel_affine(GLOBAL const float* x, i64 x_offset, GLOBAL const float* s
     i64 i = (i64)row * s + position;
     float v = x[x_offset + i] * scale[scale_offset + c] + shift[shift_offset + c];
     if (has_x2) v += x2[x2_offset + i] * (has_scale2 ? scale2[scale2_offset + c] : 1.0f);
-    y[y_offset + i] = v;
+    y[y_offset + i] = relu ? (v > 0.0f ? v : 0.0f) : v;
 }

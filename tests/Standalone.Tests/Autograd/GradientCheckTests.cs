@@ -145,6 +145,24 @@ public class GradientCheckTests(string mode) : BackendTest(mode == FiniteDiffere
         }, x, gamma, beta);
     }
 
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    [TestCase(false, true)]
+    public void BatchNorm2dRelu(bool training, bool residual)
+    {
+        var x = Random(new Shape(3, 5, 4, 3), 33, -2, 3);
+        var gamma = Random(new Shape(5), 34, 0.5, 1.5);
+        var beta = Random(new Shape(5), 35);
+        var r = Random(new Shape(3, 5, 4, 3), 36);
+        (Shape, double[])[] inputs = residual ? [x, gamma, beta, r] : [x, gamma, beta];
+        Check($"batch_norm_relu training={training} residual={residual}", v =>
+        {
+            using var mean = Constant([0.1, -0.2, 0.3, 0.0, 0.5], new Shape(5));
+            using var variance = Constant([1.0, 0.5, 2.0, 1.5, 0.8], new Shape(5));
+            return F.BatchNorm2dRelu(v[0], v[1], v[2], mean, variance, training, residual ? v[3] : null);
+        }, inputs);
+    }
+
     [Test]
     public void Pooling()
     {

@@ -1,6 +1,6 @@
 // Per-channel primitives behind batch normalisation, over contiguous [N, C, S] tensors (S = H·W):
 // ChannelMeanVar (statistics), ChannelAffine (the normalise-and-scale pass, optionally fused with a second input,
-// e.g. a residual branch) and ChannelGradSums (the two sums the batch-norm backward needs).
+// e.g. a residual branch, and a ReLU) and ChannelGradSums (the two sums the batch-norm backward needs).
 //
 // Sums accumulate in double for both dtypes. The variance uses shifted sums: with K = the channel's first element,
 // mean = K + Σ(x−K)/n and var = Σ(x−K)²/n − (Σ(x−K)/n)², which stays accurate when |mean| ≫ std (a naive
@@ -27,17 +27,18 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null)
+    public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
+        bool relu = false)
     {
         switch (x.DType)
         {
             case DType.Float32:
                 ChannelAffineTyped(x.Shape, Pointer<float>(x), Pointer<float>(scale), Pointer<float>(shift), Pointer<float>(y),
-                    x2 is { } a ? Pointer<float>(a) : null, scale2 is { } b ? Pointer<float>(b) : null);
+                    x2 is { } a ? Pointer<float>(a) : null, scale2 is { } b ? Pointer<float>(b) : null, relu);
                 break;
             case DType.Float64:
                 ChannelAffineTyped(x.Shape, Pointer<double>(x), Pointer<double>(scale), Pointer<double>(shift), Pointer<double>(y),
-                    x2 is { } a64 ? Pointer<double>(a64) : null, scale2 is { } b64 ? Pointer<double>(b64) : null);
+                    x2 is { } a64 ? Pointer<double>(a64) : null, scale2 is { } b64 ? Pointer<double>(b64) : null, relu);
                 break;
             default: throw Unsupported("channel affine", x.DType);
         }
@@ -250,9 +251,9 @@ public sealed unsafe partial class CpuBackend
         sumProduct += Vector256.Sum(q0 + q1) + tailProduct;
     }
 
-    // y = x·scale[c] + shift[c] (+ x2·scale2[c]; a missing scale2 counts as 1). y may be x or x2: every element is
-    // read before it is written.
-    private static void ChannelAffineTyped<T>(Shape shape, T* x, T* scale, T* shift, T* y, T* x2, T* scale2)
+    // y = x·scale[c] + shift[c] (+ x2·scale2[c]; a missing scale2 counts as 1), through max(0, ·) when relu. y may be x
+    // or x2: every element is read before it is written.
+    private static void ChannelAffineTyped<T>(Shape shape, T* x, T* scale, T* shift, T* y, T* x2, T* scale2, bool relu)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int channels = shape[1], s = shape[2];
@@ -263,25 +264,52 @@ public sealed unsafe partial class CpuBackend
             {
                 int c = (int)(r % channels);
                 long offset = r * s;
-                T a = scale[c], b = shift[c], a2 = scale2 == null ? T.One : scale2[c];
-                T* xr = x + offset, yr = y + offset, x2r = x2 == null ? null : x2 + offset;
-                var va = Vector256.Create(a);
-                var vb = Vector256.Create(b);
-                var va2 = Vector256.Create(a2);
-                int i = 0;
-                if (x2r == null)
-                {
-                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                        (Vector256.Load(xr + i) * va + vb).Store(yr + i);
-                    for (; i < s; i++) yr[i] = xr[i] * a + b;
-                }
-                else
-                {
-                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                        (Vector256.Load(xr + i) * va + vb + Vector256.Load(x2r + i) * va2).Store(yr + i);
-                    for (; i < s; i++) yr[i] = xr[i] * a + b + x2r[i] * a2;
-                }
+                T* x2r = x2 == null ? null : x2 + offset;
+                T a2 = scale2 == null ? T.One : scale2[c];
+                if (relu) AffineRow<T, ReluRow<T>>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
+                else AffineRow<T, IdentityRow<T>>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
             }
         });
+    }
+
+    private interface IRowFinish<T> where T : unmanaged
+    {
+        static abstract Vector256<T> Apply(Vector256<T> v);
+        static abstract T Apply(T v);
+    }
+
+    private readonly struct IdentityRow<T> : IRowFinish<T> where T : unmanaged
+    {
+        public static Vector256<T> Apply(Vector256<T> v) => v;
+        public static T Apply(T v) => v;
+    }
+
+    /// <summary>max(0, v) with NaN to 0, as the Relu kernel.</summary>
+    private readonly struct ReluRow<T> : IRowFinish<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector256<T> Apply(Vector256<T> v) => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<T>.Zero), v, Vector256<T>.Zero);
+        public static T Apply(T v) => v > T.Zero ? v : T.Zero;
+    }
+
+    /// <summary>y[i] = finish(x[i]·a + b (+ x2[i]·a2)) for i &lt; s.</summary>
+    private static void AffineRow<T, TFinish>(T* x, T a, T b, T* x2, T a2, T* y, int s)
+        where T : unmanaged, IFloatingPointIeee754<T> where TFinish : struct, IRowFinish<T>
+    {
+        var va = Vector256.Create(a);
+        var vb = Vector256.Create(b);
+        int i = 0;
+        if (x2 == null)
+        {
+            for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                TFinish.Apply(Vector256.Load(x + i) * va + vb).Store(y + i);
+            for (; i < s; i++) y[i] = TFinish.Apply(x[i] * a + b);
+        }
+        else
+        {
+            var va2 = Vector256.Create(a2);
+            for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                TFinish.Apply(Vector256.Load(x + i) * va + vb + Vector256.Load(x2 + i) * va2).Store(y + i);
+            for (; i < s; i++) y[i] = TFinish.Apply(x[i] * a + b + x2[i] * a2);
+        }
     }
 }

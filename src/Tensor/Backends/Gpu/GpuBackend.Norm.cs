@@ -53,7 +53,8 @@ public abstract partial class GpuBackend
         finally { partial.Release(); } // the in-order queue runs both launches before any later use of the pooled buffer
     }
 
-    public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null)
+    public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
+        bool relu = false)
     {
         RequireFloat32("channel affine", x.DType);
         if (y.Numel == 0) return;
@@ -67,7 +68,7 @@ public abstract partial class GpuBackend
         var second = x2 ?? x;
         var secondScale = scale2 ?? scale;
         Kernel(NormFile, "channel_affine").Buffer(x).Arg(x.Offset).Buffer(scale).Arg(scale.Offset).Buffer(shift).Arg(shift.Offset)
-            .Buffer(second).Arg(second.Offset).Buffer(secondScale).Arg(secondScale.Offset).Arg(x2.HasValue ? 1 : 0).Arg(scale2.HasValue ? 1 : 0)
+            .Buffer(second).Arg(second.Offset).Buffer(secondScale).Arg(secondScale.Offset).Arg(x2.HasValue ? 1 : 0).Arg(scale2.HasValue ? 1 : 0).Arg(relu ? 1 : 0)
             .Buffer(y).Arg(y.Offset).Arg(channels).Arg(s).Arg(rows).Run([RoundUp(s, across), RoundUp(rows, down)], [across, down]);
     }
 }
