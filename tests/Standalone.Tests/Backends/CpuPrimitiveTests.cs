@@ -163,14 +163,16 @@ public class CpuPrimitiveTests
         new(2, 9, 7, 8, 35, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 35 outputs: three 12-row panels, the last partial
         new(2, 3, 7, 8, 4, 3, 3, new(1, 1, 3, 3, 1, 1, 1), false),     // padding 3 > K − 1: falls back to im2col
         new(2, 3, 5, 6, 4, 1, 1, new(1, 1, 1, 1, 1, 1, 1), false),     // padded 1×1: falls back to im2col
-        // Strides above 1 in float32 run the forward and weight gradient on phase planes (backward input stays on col2im),
-        // except 1×1 kernels.
+        // Strides above 1 in float32 run the forward and weight gradient on phase planes, except 1×1 kernels; the
+        // backward input of 3×3 stride 2 pad 1 runs phase by phase (CpuBackend.ConvPhases.cs), other strides on col2im.
         new(5, 6, 15, 13, 7, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),    // 3×3 stride 2 pad 1, odd sizes, stacked images
         new(6, 16, 32, 32, 32, 3, 3, new(2, 2, 1, 1, 1, 1, 1), false), // ResNet 16→32 downsampling
         new(6, 16, 32, 32, 32, 1, 1, new(2, 2, 0, 0, 1, 1, 1), false), // ResNet 1×1 stride 2 shortcut: stays on im2col
         new(3, 3, 9, 15, 4, 1, 3, new(2, 2, 0, 1, 1, 1, 1), true),     // 1×3 stride 2: one row phase, two column phases
         new(1, 4, 11, 9, 5, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),     // one image: rows shared by threads
         new(4, 13, 14, 14, 10, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),  // pruned stride-2 conv: 10 outputs on a 12-row panel
+        new(3, 4, 9, 20, 6, 3, 3, new(2, 2, 1, 1, 1, 1, 2), false),    // stride 2 pad 1, groups 2: 10 column pairs (8 + 2 interleaved)
+        new(19, 3, 6, 6, 5, 3, 3, new(2, 2, 1, 1, 1, 1, 1), true),     // stride 2 pad 1 on 19 images: a last, partial stack
         new(3, 3, 13, 14, 4, 3, 3, new(3, 3, 1, 1, 1, 1, 1), false),   // stride 3, 3×3 pad 1
         new(2, 3, 10, 11, 2, 1, 1, new(3, 3, 0, 0, 1, 1, 1), true),    // 1×1 stride 3: stays on im2col
         new(3, 2, 14, 13, 3, 3, 3, new(2, 2, 2, 2, 2, 2, 1), false),   // stride 2, dilation 2: every tap in phase (0, 0)

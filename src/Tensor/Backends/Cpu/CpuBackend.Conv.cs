@@ -120,6 +120,7 @@ public sealed unsafe partial class CpuBackend
     private static void ConvBackwardInput<T>(ConvShape s, T* dy, T* w, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (UsesImplicitBackwardInput<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        else if (UsesPhaseBackwardInput<T>(s)) PhaseBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: true);
     }

@@ -1,6 +1,7 @@
 // Implicit-GEMM convolution: the float32 path, never writing an im2col matrix, for every kernel larger than 1×1 whose
 // transposed padding (K − 1)·D − P is not negative (3×3 pad 1 at any stride, unpadded, dilated, …). Forward and weight
-// gradient at any stride; the backward input at stride 1 only (above 1 it stays on col2im).
+// gradient at any stride; the backward input at stride 1 only (3×3 stride 2 pad 1 runs phase by phase on the same
+// GEMM, CpuBackend.ConvPhases.cs; other strides stay on col2im).
 //
 // Stride 1: images are stacked per channel with their zero padding shared between neighbours: rows Ws = W + GW apart and images
 // (H + GH)·Ws apart, with GW = max(PW, (KW − 1)·DW − PW) zero columns (the right padding of a row doubles as the left
