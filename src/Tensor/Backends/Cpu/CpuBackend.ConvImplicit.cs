@@ -37,6 +37,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Standalone.Backends.Cpu;
 
@@ -121,6 +122,16 @@ public sealed unsafe partial class CpuBackend
             int rowStride = RowStride, colShift = px - PadW;
             var (rowLo, rowHi) = ConvTap.ValidRange(ImageRows, H, SH, py - PadH);
             var (colLo, colHi) = ConvTap.ValidRange(rowStride, W, SW, colShift);
+            if (SW == 2 && colHi - colLo < 9 && Avx512F.IsSupported)
+            {
+                // Short rows (8 outputs or fewer, too short for GatherStride2's vectors): whole rows, padding included,
+                // through masked loads.
+                new Span<float>(dst, rowLo * rowStride).Clear();
+                for (int i = rowLo; i < rowHi; i++)
+                    GatherRowStride2(plane + (long)(SH * i + py - PadH) * W, colShift, W, dst + i * rowStride, rowStride);
+                new Span<float>(dst + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
+                return;
+            }
             new Span<float>(dst, rowLo * rowStride).Clear();
             for (int i = rowLo; i < rowHi; i++)
             {
@@ -131,6 +142,28 @@ public sealed unsafe partial class CpuBackend
                 for (int j = colHi; j < rowStride; j++) row[j] = 0f;
             }
             new Span<float>(dst + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
+        }
+    }
+
+    /// <summary>
+    /// row[j] = src[2j + shift] where 0 ≤ 2j + shift &lt; width, else 0, for j &lt; count: 16 outputs from two masked loads
+    /// (nothing outside the source row is read) and one permute, the last block through a masked store.
+    /// </summary>
+    private static void GatherRowStride2(float* src, int shift, int width, float* row, int count)
+    {
+        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var end = Vector512.Create(width);
+        for (int j = 0; j < count; j += 16)
+        {
+            int w0 = 2 * j + shift;
+            var first = lanes + Vector512.Create(w0);
+            var second = first + Vector512.Create(16);
+            var lo = Avx512F.MaskLoad(src + w0, (Vector512.GreaterThanOrEqual(first, Vector512<int>.Zero) & Vector512.LessThan(first, end)).AsSingle(), Vector512<float>.Zero);
+            var hi = Avx512F.MaskLoad(src + w0 + 16, (Vector512.GreaterThanOrEqual(second, Vector512<int>.Zero) & Vector512.LessThan(second, end)).AsSingle(), Vector512<float>.Zero);
+            var v = Avx512F.PermuteVar16x32x2(lo, evens, hi);
+            if (count - j >= 16) v.Store(row + j);
+            else Avx512F.MaskStore(row + j, Vector512.LessThan(lanes, Vector512.Create(count - j)).AsSingle(), v);
         }
     }
 
