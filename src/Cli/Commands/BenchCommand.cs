@@ -1,5 +1,7 @@
 // `standalone bench [--json FILE] [--quick]`: runs the throughput harness and prints (and optionally writes) the
-// four keys sgemm_gflops_1024, sgemm_gflops_2048, resnet20_train_img_s, resnet20_infer_img_s.
+// four keys sgemm_gflops_1024, sgemm_gflops_2048, resnet20_train_img_s, resnet20_infer_img_s, and the attribution
+// passes' costs. --profile: a training step per primitive; --layers: each ResNet-20 convolution alone; --model:
+// inference speed of model files.
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,8 +21,9 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a smoke test, not a measurement)." };
         var repetitions = new Option<int>("--repetitions") { HelpName = "N", Description = "Timed repetitions per measurement; the median is reported.", DefaultValueFactory = _ => 5 };
         var profile = new Option<bool>("--profile") { Description = "Instead of the four keys, show where a ResNet-20 training step spends its time, per primitive." };
+        var layers = new Option<bool>("--layers") { Description = "Instead of the four keys, time each ResNet-20 convolution alone (batch 128): forward, backward input and backward weight, in ms and GFLOP/s." };
         var models = new Option<string[]>("--model") { HelpName = "FILE", Description = "Instead: inference images/s (batch 256, eval mode) of these model files, e.g. a baseline and its pruned version.", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile, models };
+        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile, layers, models };
         command.SetAction(parse =>
         {
             if (parse.GetValue(models) is { Length: > 0 } files)
@@ -48,6 +51,24 @@ internal static class BenchCommand
             }
             int reps = parse.GetValue(repetitions);
             if (reps < 1) throw new ArgumentException($"--repetitions must be at least 1, got {reps}");
+            if (parse.GetValue(layers))
+            {
+                var rows = ThroughputBenchmark.ConvolutionLayers(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)));
+                Console.WriteLine($"{"convolution (batch 128)",-32} {"count",5} {"forward",16} {"backward input",16} {"backward weight",16}");
+                double[] total = new double[3];
+                foreach (var (layer, forward, backwardInput, backwardWeight) in rows)
+                {
+                    double flops = layer.Flops(128) / 1e6;
+                    string Cell(double ms) => $"{ms,6:F3} ms {flops / ms,4:F0} GF";
+                    Console.WriteLine($"{layer.Name,-32} {layer.CountInResNet20,5} {Cell(forward),16} {Cell(backwardInput),16} {Cell(backwardWeight),16}");
+                    total[0] += layer.CountInResNet20 * forward;
+                    // The stem's input is the image, whose gradient a training step never computes.
+                    total[1] += layer.InChannels == 1 ? 0 : layer.CountInResNet20 * backwardInput;
+                    total[2] += layer.CountInResNet20 * backwardWeight;
+                }
+                Console.WriteLine($"{"per training step (× count)",-32} {"",5} {total[0],9:F2} ms    {total[1],9:F2} ms    {total[2],9:F2} ms    = {total.Sum():F1} ms");
+                return 0;
+            }
             // Fail before measuring, not after, when the JSON file cannot be written.
             if (parse.GetValue(json) is { } target) Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target.FullName))!);
             var result = ThroughputBenchmark.Run(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)), step => Console.Error.WriteLine($"measuring {step} ..."));

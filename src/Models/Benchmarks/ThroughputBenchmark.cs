@@ -89,6 +89,69 @@ public static class ThroughputBenchmark
         _ => 0,
     };
 
+    /// <summary>One convolution shape of ResNet-20 and how many of it a forward pass runs.</summary>
+    public sealed record ConvLayer(string Name, int InChannels, int OutChannels, int Size, int Kernel, int Stride, int CountInResNet20)
+    {
+        public int OutSize => (Size + 2 * (Kernel / 2) - Kernel) / Stride + 1;
+        /// <summary>Multiply-adds ×2 of one pass (forward, backward input and backward weight each do as many).</summary>
+        public double Flops(int batch) => 2.0 * batch * InChannels * OutChannels * Kernel * Kernel * OutSize * OutSize;
+    }
+
+    /// <summary>Every distinct convolution of the benchmark's ResNet-20 (1×32×32 input, shortcut B).</summary>
+    public static readonly IReadOnlyList<ConvLayer> ResNet20Convolutions =
+    [
+        new("3×3, 1 → 16 (stem), 32×32", 1, 16, 32, 3, 1, 1),
+        new("3×3, 16 → 16, 32×32", 16, 16, 32, 3, 1, 6),
+        new("3×3 stride 2, 16 → 32, 32×32", 16, 32, 32, 3, 2, 1),
+        new("1×1 stride 2, 16 → 32, 32×32", 16, 32, 32, 1, 2, 1),
+        new("3×3, 32 → 32, 16×16", 32, 32, 16, 3, 1, 5),
+        new("3×3 stride 2, 32 → 64, 16×16", 32, 64, 16, 3, 2, 1),
+        new("1×1 stride 2, 32 → 64, 16×16", 32, 64, 16, 1, 2, 1),
+        new("3×3, 64 → 64, 8×8", 64, 64, 8, 3, 1, 5),
+    ];
+
+    /// <summary>
+    /// Times each ResNet-20 convolution alone at the training batch size: forward, backward input and backward weight,
+    /// the three interleaved call by call (so the machine's drift falls on all three alike), each the median over the
+    /// repetitions of ms per call. Returns (layer, forward ms, backward-input ms, backward-weight ms).
+    /// </summary>
+    public static IReadOnlyList<(ConvLayer Layer, double ForwardMs, double BackwardInputMs, double BackwardWeightMs)> ConvolutionLayers(BenchOptions o)
+    {
+        var rows = new List<(ConvLayer, double, double, double)>();
+        var rng = new Rng(3);
+        int batch = o.TrainBatch, repetitions = o.Quick ? 3 : Math.Max(5, o.Repetitions * 4);
+        foreach (var layer in ResNet20Convolutions)
+        {
+            var p = new Standalone.Backends.Conv2dParams(layer.Stride, layer.Stride, layer.Kernel / 2, layer.Kernel / 2, 1, 1, 1);
+            using var x = Tensor.RandomNormal(new Shape(batch, layer.InChannels, layer.Size, layer.Size), 0, 1, rng);
+            using var w = Tensor.RandomNormal(new Shape(layer.OutChannels, layer.InChannels, layer.Kernel, layer.Kernel), 0, 0.1, rng);
+            using var dy = Tensor.RandomNormal(new Shape(batch, layer.OutChannels, layer.OutSize, layer.OutSize), 0, 1, rng);
+            Action[] passes =
+            [
+                () => Tensor.Conv2d(x, w, null, p).Dispose(),
+                () => Tensor.Conv2dBackwardInput(dy, w, x.Shape, p).Dispose(),
+                () => Tensor.Conv2dBackwardWeight(dy, x, w.Shape, false, p).DWeight.Dispose(),
+            ];
+            foreach (var pass in passes)
+            {
+                var warm = Stopwatch.StartNew();
+                for (int i = 0; i < 2 || (!o.Quick && warm.Elapsed.TotalSeconds < 0.25); i++) pass();
+                x.Backend.Synchronize();
+            }
+            var times = passes.Select(_ => new List<double>()).ToArray();
+            for (int r = 0; r < repetitions; r++)
+                for (int i = 0; i < passes.Length; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    passes[i]();
+                    x.Backend.Synchronize();
+                    times[i].Add(sw.Elapsed.TotalMilliseconds);
+                }
+            rows.Add((layer, Median(times[0]), Median(times[1]), Median(times[2])));
+        }
+        return rows;
+    }
+
     /// <summary>The ResNet-20 the benchmark measures: shortcut B, 1×32×32 input, 10 classes.</summary>
     public static ResNetCifar CreateModel() => new(depth: 20, numClasses: 10, inChannels: 1, seed: 0);
 

@@ -51,6 +51,17 @@ public sealed class CliTests : CliTest
         Assert.That(Error.ToString(), Does.Contain("--resume"));
     }
 
+    [Test]
+    public void BenchLayersTimesEveryResNet20Convolution()
+    {
+        Assert.That(Program.Main(["bench", "--layers", "--quick"]), Is.EqualTo(0), Error.ToString());
+        var lines = Out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var layer in Standalone.Models.Benchmarks.ThroughputBenchmark.ResNet20Convolutions)
+            Assert.That(lines.Count(l => l.StartsWith(layer.Name, StringComparison.Ordinal) && l.Split(" ms").Length == 4), Is.EqualTo(1), layer.Name);
+        Assert.That(lines[^1], Does.StartWith("per training step"));
+        Assert.That(Standalone.Models.Benchmarks.ThroughputBenchmark.ResNet20Convolutions.Sum(l => l.CountInResNet20), Is.EqualTo(21), "ResNet-20 has 21 convolutions");
+    }
+
     [TestCase("eval --model /nowhere/model.safetensors", "model file /nowhere/model.safetensors does not exist")]
     [TestCase("train --model resnet21 --dataset synthetic", "unknown model 'resnet21'")]
     [TestCase("train --dataset imagenet", "unknown data set 'imagenet'")]
