@@ -161,6 +161,11 @@ public class CpuPrimitiveTests
         new(11, 4, 8, 8, 5, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // 8×8: forward stacks of several images, the last one partial
         new(3, 13, 9, 9, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // pruned widths: 9 outputs fill one 12-row panel
         new(2, 9, 7, 8, 35, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 35 outputs: three 12-row panels, the last partial
+        // Direct convolution (CpuBackend.ConvDirect.cs) for stride-1 "same" kernels on 16² and 8²-like planes.
+        new(1, 3, 16, 16, 13, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),   // direct: one image (tiles shared by threads), 13 outputs: a full and a partial panel
+        new(2, 32, 8, 8, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // direct: depth 288, two depth blocks, the partial panel accumulating across them
+        new(3, 2, 16, 4, 6, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),     // direct: 5×5 "same", a 32-pixel tile spanning 8 rows of 4
+        new(2, 3, 32, 32, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),   // 32×32: planes of 1024 pixels stay implicit
         new(2, 3, 7, 8, 4, 3, 3, new(1, 1, 3, 3, 1, 1, 1), false),     // padding 3 > K − 1: falls back to im2col
         new(2, 3, 5, 6, 4, 1, 1, new(1, 1, 1, 1, 1, 1, 1), false),     // padded 1×1: falls back to im2col
         // Strides above 1 in float32 run the forward and weight gradient on phase planes, except 1×1 kernels; the

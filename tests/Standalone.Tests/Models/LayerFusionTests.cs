@@ -50,16 +50,18 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
         return model.Forward(Variable.Constant(x)).Data.ToArray<float>();
     }
 
-    /// <summary>(stride, padding, kernel): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col) and the pointwise path.</summary>
-    [TestCase(1, 1, 3)]
-    [TestCase(2, 1, 3)]
-    [TestCase(2, 0, 1)]
-    [TestCase(1, 0, 1)]
-    public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel)
+    /// <summary>(stride, padding, kernel, size): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col), the
+    /// pointwise path and (8×8) direct convolution.</summary>
+    [TestCase(1, 1, 3, 0)]
+    [TestCase(2, 1, 3, 0)]
+    [TestCase(2, 0, 1, 0)]
+    [TestCase(1, 0, 1, 0)]
+    [TestCase(1, 1, 3, 8)]
+    public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel, int size)
     {
         using var scope = TensorScope.Begin();
         var rng = new Rng(21);
-        using var x = Tensor.RandomNormal(new Shape(3, 5, 9, 11), 0, 1, rng);
+        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, 5, 9, 11) : new Shape(3, 5, size, size), 0, 1, rng);
         using var w = Tensor.RandomNormal(new Shape(7, 5, kernel, kernel), 0, 0.3, rng);
         using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
         var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);

@@ -88,7 +88,8 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
+        if (UsesDirectConv<T>(s)) DirectForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
+        else if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: true);
     }
@@ -119,7 +120,8 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvBackwardInput<T>(ConvShape s, T* dy, T* w, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesImplicitBackwardInput<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        if (UsesDirectConv<T>(s)) DirectBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        else if (UsesImplicitBackwardInput<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (UsesPhaseBackwardInput<T>(s)) PhaseBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: true);

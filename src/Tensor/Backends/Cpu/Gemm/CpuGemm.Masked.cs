@@ -1,0 +1,116 @@
+// The GEMM of direct convolution (CpuBackend.ConvDirect.cs): one 32-column tile of C whose B rows are read straight
+// from the unpadded image, through an offset per k step and a lane mask that clears the taps falling outside it —
+// AVX-512 masked loads, which read nothing in the cleared lanes (so an address off the image, even off the buffer, is
+// never touched). No padded copy of the input is made and C is the output itself.
+//   C[i, j] = Σ_p A[i, p] · B[p, j],  B[p, j] = mask[tap(p)][j] ? b[offset(p) + j] : 0      (i < m, j < 32)
+// then + bias[i] and max(0, ·) when asked. A is packed into 8-row panels of the full depth (PackA8Panels).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Standalone.Backends.Cpu;
+
+internal static unsafe partial class CpuGemm
+{
+    /// <summary>Columns of one masked tile.</summary>
+    internal const int MaskedTileColumns = 32;
+
+    /// <summary>Whether SgemmMaskedTile is available (AVX-512 masked loads and the 8×32 register tile).</summary>
+    internal static bool HasMaskedTile => Avx512F.IsSupported;
+
+    /// <summary>Floats PackA8Panels writes for an m×k A.</summary>
+    internal static long PackedA8Length(int m, int k) => (long)RoundUp(m, 8) * k;
+
+    /// <summary>Packs row-major A[m, k] (rows lda apart) into 8-row panels of the full depth k, for SgemmMaskedTile.</summary>
+    internal static void PackA8Panels(float* a, int lda, int m, int k, float* dst) => PackA<Kernel8x32>(false, a, lda, 0, 0, m, k, dst);
+
+    /// <summary>
+    /// C[i, j] = Σ_p A[i, p]·B[p, j] (+ bias[i] when bias is given; through max(0, ·) when relu) for i &lt; m, j &lt; 32,
+    /// overwriting C (rows ldc apart). Row p of B: the 32 floats at b + rows[2p], lanes kept where the two 16-lane masks
+    /// at masks + rows[2p + 1] are set. aPacked comes from PackA8Panels. Single-threaded; requires HasMaskedTile.
+    /// </summary>
+    internal static void SgemmMaskedTile(int m, int k, float* aPacked, float* b, int* rows, Vector512<float>* masks, float* c, nint ldc,
+        float* bias, bool relu)
+    {
+        float* tile = Workspace.Current.Tile(8 * MaskedTileColumns);
+        for (int p0 = 0; p0 < k; p0 += KC)
+        {
+            int kc = Math.Min(KC, k - p0);
+            bool accumulate = p0 > 0, last = p0 + kc == k;
+            for (int i = 0; i < m; i += 8)
+            {
+                float* aPanel = aPacked + (long)i * k + (long)p0 * 8;
+                float* rowBias = last && bias != null ? bias + i : null;
+                if (m - i >= 8)
+                {
+                    MaskedKernel8x32(kc, aPanel, b, rows + 2 * p0, masks, c + i * ldc, ldc, accumulate, rowBias, last && relu, 8);
+                }
+                else
+                {
+                    // The last, partial panel accumulates in the tile across depth blocks and is copied out at the end.
+                    MaskedKernel8x32(kc, aPanel, b, rows + 2 * p0, masks, tile, MaskedTileColumns, accumulate, rowBias, last && relu, m - i);
+                    if (last)
+                        for (int r = 0; r < m - i; r++)
+                            new ReadOnlySpan<float>(tile + r * MaskedTileColumns, MaskedTileColumns).CopyTo(new Span<float>(c + (i + r) * ldc, MaskedTileColumns));
+                }
+            }
+        }
+    }
+
+    /// <summary>The 8×32 register tile over kc k steps with masked B rows; writes (or adds to) c, with the epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaskedKernel8x32(int kc, float* a, float* b, int* rows, Vector512<float>* masks, float* c, nint ldc, bool accumulate,
+        float* bias, bool relu, int biasRows)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, rows += 2)
+        {
+            float* bp = b + rows[0];
+            Vector512<float>* mask = masks + rows[1];
+            Vector512<float> b0 = Avx512F.MaskLoad(bp, mask[0], Vector512<float>.Zero), b1 = Avx512F.MaskLoad(bp + 16, mask[1], Vector512<float>.Zero), x;
+            x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+            a += 8;
+        }
+        MaskedRow(c, c00, c01, accumulate, bias, 0, biasRows, relu); c += ldc;
+        MaskedRow(c, c10, c11, accumulate, bias, 1, biasRows, relu); c += ldc;
+        MaskedRow(c, c20, c21, accumulate, bias, 2, biasRows, relu); c += ldc;
+        MaskedRow(c, c30, c31, accumulate, bias, 3, biasRows, relu); c += ldc;
+        MaskedRow(c, c40, c41, accumulate, bias, 4, biasRows, relu); c += ldc;
+        MaskedRow(c, c50, c51, accumulate, bias, 5, biasRows, relu); c += ldc;
+        MaskedRow(c, c60, c61, accumulate, bias, 6, biasRows, relu); c += ldc;
+        MaskedRow(c, c70, c71, accumulate, bias, 7, biasRows, relu);
+    }
+
+    /// <summary>c[0, 32) = x (+ c when accumulate) (+ bias[row] when bias is given and row &lt; biasRows), through max(0, ·) when relu.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaskedRow(float* c, Vector512<float> x0, Vector512<float> x1, bool accumulate, float* bias, int row, int biasRows, bool relu)
+    {
+        if (accumulate)
+        {
+            x0 += Vector512.Load(c);
+            x1 += Vector512.Load(c + 16);
+        }
+        if (bias != null && row < biasRows)
+        {
+            var v = Vector512.Create(bias[row]);
+            x0 += v;
+            x1 += v;
+        }
+        if (relu) // as the Relu kernel: NaN becomes 0
+        {
+            x0 = Vector512.ConditionalSelect(Vector512.GreaterThan(x0, Vector512<float>.Zero), x0, Vector512<float>.Zero);
+            x1 = Vector512.ConditionalSelect(Vector512.GreaterThan(x1, Vector512<float>.Zero), x1, Vector512<float>.Zero);
+        }
+        x0.Store(c);
+        x1.Store(c + 16);
+    }
+}
