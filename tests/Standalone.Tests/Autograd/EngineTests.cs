@@ -30,6 +30,29 @@ public class EngineTests
     }
 
     [Test]
+    public void SharedGradientsStayIndependentWhenOneBranchAccumulatesMore()
+    {
+        // z = a + b hands the same gradient to a and b; a also feeds a·a, whose gradient arrives after and is added to
+        // a's. That addition must not reach b's gradient. With a = 3w and b = 5w:
+        // L = Σ(a + b) + Σ a² → dL/dw = 3 + 5 + 2a·3 = 8 + 18w.
+        var w = Param(1, 2);
+        var a = F.Scale(w, 3);
+        var b = F.Scale(w, 5);
+        F.Add(F.Sum(F.Add(a, b)), F.Sum(a * a)).Backward();
+        Assert.That(w.Grad!.ToFloatArray(), Is.EqualTo(new float[] { 26, 44 }));
+        w.ZeroGrad();
+        a = F.Scale(w, 3);
+        b = F.Scale(w, 5);
+        F.Add(F.Sum(a * a), F.Sum(F.Add(a, b))).Backward(); // the other order of the two branches
+        Assert.That(w.Grad!.ToFloatArray(), Is.EqualTo(new float[] { 26, 44 }));
+        w.ZeroGrad();
+        a = F.Scale(w, 3);
+        b = F.Scale(w, 5);
+        F.Add(F.Sum(F.Add(b, a)), F.Sum(a * a)).Backward();
+        Assert.That(w.Grad!.ToFloatArray(), Is.EqualTo(new float[] { 26, 44 }));
+    }
+
+    [Test]
     public void ExplicitSeedRetainGradAndHooks()
     {
         var w = Param(1, -2);

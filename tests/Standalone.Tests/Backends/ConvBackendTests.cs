@@ -39,6 +39,8 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         new("2x2 stride 3, unread pixels", 2, 3, 4, 8, 8, 2, 2, Geometry(stride: 3), true),
         new("3x3 stride 2, 16->32 channels", 3, 16, 32, 16, 16, 3, 3, Geometry(stride: 2, pad: 1), false),
         new("3x3 long weight gradient (split)", 8, 4, 8, 16, 16, 3, 3, Geometry(pad: 1), true),
+        new("3x3 pad 1, 8x8, 13 channels (CPU: direct, a partial panel)", 3, 5, 13, 8, 8, 3, 3, Geometry(pad: 1), false),
+        new("3x3 pad 1, 32x32 (CPU: implicit)", 2, 3, 4, 32, 32, 3, 3, Geometry(pad: 1), false),
     ];
 
     private static Tensor Random(Shape shape, int seed) => Tensor.RandomUniform(shape, -1, 1, new Rng((ulong)seed + 1), backend: Cpu);
@@ -133,6 +135,7 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         using var dw = OnDevice(w);
         using var dx = Tensor.Conv2dBackwardInput(ddy, dw, c.Input, c.P);
         SumAssert.Within(dx, expected.Value, expected.Magnitude, Tolerance, $"{path}, {c.Name}: backward input");
+
     }
 
     private void CheckBackwardWeight(ConvCase c, string path)
