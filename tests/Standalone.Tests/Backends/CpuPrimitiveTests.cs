@@ -166,6 +166,11 @@ public class CpuPrimitiveTests
         new(2, 32, 8, 8, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // direct: depth 288, two depth blocks, the partial panel accumulating across them
         new(3, 2, 16, 4, 6, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),     // direct: 5×5 "same", a 32-pixel tile spanning 8 rows of 4
         new(2, 3, 32, 32, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),   // 32×32: planes of 1024 pixels stay implicit
+        // Weight gradients of 32 or 64 output channels as outer-product tiles (CpuGemm.Outer.cs).
+        new(3, 4, 6, 7, 32, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 12 taps × 32 channels, 36 taps in three tiles
+        new(2, 2, 8, 8, 64, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // 6 taps × 64 channels
+        new(3, 4, 9, 10, 32, 3, 3, new(2, 2, 1, 1, 1, 1, 1), false),   // stride 2: output points on the phase grid
+        new(2, 3, 6, 6, 32, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 27 taps, not a multiple of 12: dot products
         new(2, 3, 7, 8, 4, 3, 3, new(1, 1, 3, 3, 1, 1, 1), false),     // padding 3 > K − 1: falls back to im2col
         new(2, 3, 5, 6, 4, 1, 1, new(1, 1, 1, 1, 1, 1, 1), false),     // padded 1×1: falls back to im2col
         // Strides above 1 in float32 run the forward and weight gradient on phase planes, except 1×1 kernels; the

@@ -322,15 +322,26 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// dw = the weight gradient of images [n0, n1) (overwritten). The images go in stacks of about
-    /// WeightGradChunkFloats, each one dot-product GEMM per group. Single-threaded.
+    /// WeightGradChunkFloats, each one dot-product GEMM per group — or, for one group of a multiple of 32 output
+    /// channels, outer-product tiles over the output points (OuterWeightGradChunk: 64 → 64 at 8×8 −16 to −19 %,
+    /// 32 → 64 stride 2 −12 to −15 %, 32 → 32 at 16×16 −4 to −6 %, ~1.8 ms per ResNet-20 training step). Single-threaded.
     /// </summary>
     private static void ImplicitWeightGradRange(in ConvShape s, int n0, int n1, float* dy, float* x, float* dw)
     {
         var grid = InputGrid(s);
         int chunk = Math.Max(1, WeightGradChunkFloats / ((s.InC * grid.PhasesH * grid.PhasesW + s.OutC) * grid.ImageStride));
+        int tapsPerTile = s.OutC % 64 == 0 ? 6 : 12;
+        bool outer = Avx512F.IsSupported && s.Groups == 1 && s.OutC % 32 == 0 && s.ColRows % tapsPerTile == 0;
+        float* dwt = outer ? Grow(ref t_dwt, (long)s.ColRows * s.OutC) : null;
+        if (outer) new Span<float>(dwt, s.ColRows * s.OutC).Clear();
         for (int n = n0; n < n1; n += chunk)
         {
             int count = Math.Min(chunk, n1 - n), used = count * grid.ImageStride, length = grid.ChannelLength(count);
+            if (outer)
+            {
+                OuterWeightGradChunk(s, grid, dy + (long)n * s.OutC * s.OutPlane, x + (long)n * s.InC * s.InPlane, count, dwt, tapsPerTile);
+                continue;
+            }
             // Channel strides rounded up to whole cache lines so that every dY row starts aligned; everything the dot
             // products read is written (scratch may hold NaN bit patterns): the stack, the rounding, the slack.
             int xStride = (length + 15) & ~15, dyStride = (used + 15) & ~15;
@@ -349,6 +360,63 @@ public sealed unsafe partial class CpuBackend
             for (int g = 0; g < s.Groups; g++)
                 CpuGemm.SgemmOffsetRowsT(s.OutCG, s.ColRows, dyStride, dys + (long)g * s.OutCG * dyStride, dyStride,
                     xs + (long)g * s.InCG * xStride, offsets, beta, dw + (long)g * s.OutCG * s.ColRows, s.ColRows);
+        }
+        if (outer)
+            for (int oc = 0; oc < s.OutC; oc++)
+                for (int k = 0; k < s.ColRows; k++)
+                    dw[(long)oc * s.ColRows + k] = dwt[(long)k * s.OutC + oc];
+    }
+
+    [ThreadStatic] private static float[]? t_dwt;
+    [ThreadStatic] private static int[]? t_pointMap;
+
+    /// <summary>Grid points per block of the outer-product weight gradient: dYᵀ's block (points × OutC floats) stays in L1.</summary>
+    private const int OuterGridBlock = 128;
+
+    /// <summary>
+    /// dwt[k, oc] += the weight gradient of count images (dy, x at their first), outer-product style: dYᵀ laid on the
+    /// stride-1 grid point-major (the channels of a point contiguous, zeros at the grid's gap points), x stacked as for
+    /// the dot products, then CpuGemm.Outer6x64 / Outer12x32 tiles over blocks of grid points.
+    /// </summary>
+    private static void OuterWeightGradChunk(in ConvShape s, in PaddedGrid grid, float* dy, float* x, int count, float* dwt, int tapsPerTile)
+    {
+        int used = count * grid.ImageStride, length = grid.ChannelLength(count), xStride = (length + 15) & ~15;
+        float* xs = Grow(ref t_padded, s.InC * (long)xStride + grid.Slack);
+        grid.Stack(x, count, xs, xStride, grid.PhaseLength(count));
+        for (int c = 0; c < s.InC; c++) new Span<float>(xs + (long)c * xStride + length, xStride - length).Clear();
+        new Span<float>(xs + s.InC * (long)xStride, grid.Slack).Clear();
+        int* offsets = Grow(ref t_offsets, s.ColRows);
+        grid.FillOffsets(offsets, s.InC, xStride, grid.PhaseLength(count));
+
+        // dYᵀ of the output points only (no gap points), and where each sits on the grid.
+        int outC = s.OutC, plane = s.OutPlane, oh1 = s.OH, ow1 = s.OW, rowStride = grid.RowStride, points = count * plane;
+        float* dyt = Grow(ref t_grid, (long)points * outC);
+        int* map = Grow(ref t_pointMap, points);
+        var channels = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * plane;
+        for (int i = 0, g = 0; i < count; i++)
+        {
+            float* image = dy + (long)i * outC * plane;
+            for (int r = 0; r < oh1; r++)
+                for (int col = 0; col < ow1; col++, g++)
+                {
+                    map[g] = i * grid.ImageStride + r * rowStride + col;
+                    float* source = image + r * ow1 + col, point = dyt + (long)g * outC;
+                    for (int c0 = 0; c0 < outC; c0 += 8)
+                        Avx2.GatherVector256(source + (long)c0 * plane, channels, 4).Store(point + c0);
+                }
+        }
+
+        int tile = tapsPerTile == 6 ? 64 : 32;
+        for (int g0 = 0; g0 < points; g0 += OuterGridBlock)
+        {
+            int block = Math.Min(OuterGridBlock, points - g0);
+            for (int oc0 = 0; oc0 < outC; oc0 += tile)
+                for (int k0 = 0; k0 < s.ColRows; k0 += tapsPerTile)
+                {
+                    float* b = dyt + (long)g0 * outC + oc0, c = dwt + (long)k0 * outC + oc0;
+                    if (tile == 64) CpuGemm.Outer6x64(block, b, outC, xs, offsets + k0, map + g0, c, outC);
+                    else CpuGemm.Outer12x32(block, b, outC, xs, offsets + k0, map + g0, c, outC);
+                }
         }
     }
 
