@@ -337,25 +337,26 @@ public sealed unsafe partial class CpuBackend
         for (int n = n0; n < n1; n += chunk)
         {
             int count = Math.Min(chunk, n1 - n), used = count * grid.ImageStride, length = grid.ChannelLength(count);
-            if (outer)
-            {
-                OuterWeightGradChunk(s, grid, dy + (long)n * s.OutC * s.OutPlane, x + (long)n * s.InC * s.InPlane, count, dwt, tapsPerTile);
-                continue;
-            }
-            // Channel strides rounded up to whole cache lines so that every dY row starts aligned; everything the dot
+            // Channel strides rounded up to whole cache lines so that every dY row starts aligned; everything the
             // products read is written (scratch may hold NaN bit patterns): the stack, the rounding, the slack.
-            int xStride = (length + 15) & ~15, dyStride = (used + 15) & ~15;
+            int xStride = (length + 15) & ~15;
             float* xs = Grow(ref t_padded, s.InC * (long)xStride + grid.Slack);
-            float* dys = Grow(ref t_grid, s.OutC * (long)dyStride);
             grid.Stack(x + (long)n * s.InC * s.InPlane, count, xs, xStride, grid.PhaseLength(count));
-            for (int i = 0; i < count; i++)
-                PadPlanes(dy + (long)(n + i) * s.OutC * s.OutPlane, s.OutC, s.OH, s.OW, grid.ImageRows, grid.RowStride,
-                    dys + (long)i * grid.ImageStride, dyStride);
             for (int c = 0; c < s.InC; c++) new Span<float>(xs + (long)c * xStride + length, xStride - length).Clear();
-            for (int c = 0; c < s.OutC; c++) new Span<float>(dys + (long)c * dyStride + used, dyStride - used).Clear();
             new Span<float>(xs + s.InC * (long)xStride, grid.Slack).Clear();
             int* offsets = Grow(ref t_offsets, s.ColRows);
             grid.FillOffsets(offsets, s.InCG, xStride, grid.PhaseLength(count));
+            if (outer)
+            {
+                OuterWeightGradChunk(s, grid, dy + (long)n * s.OutC * s.OutPlane, count, xs, offsets, dwt, tapsPerTile);
+                continue;
+            }
+            int dyStride = (used + 15) & ~15;
+            float* dys = Grow(ref t_grid, s.OutC * (long)dyStride);
+            for (int i = 0; i < count; i++)
+                PadPlanes(dy + (long)(n + i) * s.OutC * s.OutPlane, s.OutC, s.OH, s.OW, grid.ImageRows, grid.RowStride,
+                    dys + (long)i * grid.ImageStride, dyStride);
+            for (int c = 0; c < s.OutC; c++) new Span<float>(dys + (long)c * dyStride + used, dyStride - used).Clear();
             float beta = n > n0 ? 1f : 0f;
             for (int g = 0; g < s.Groups; g++)
                 CpuGemm.SgemmOffsetRowsT(s.OutCG, s.ColRows, dyStride, dys + (long)g * s.OutCG * dyStride, dyStride,
@@ -374,20 +375,12 @@ public sealed unsafe partial class CpuBackend
     private const int OuterGridBlock = 128;
 
     /// <summary>
-    /// dwt[k, oc] += the weight gradient of count images (dy, x at their first), outer-product style: dYᵀ laid on the
-    /// stride-1 grid point-major (the channels of a point contiguous, zeros at the grid's gap points), x stacked as for
-    /// the dot products, then CpuGemm.Outer6x64 / Outer12x32 tiles over blocks of grid points.
+    /// dwt[k, oc] += the weight gradient of count images (dy at the first; x already stacked in xs, tap offsets in
+    /// offsets), outer-product style: dYᵀ gathered point-major over the output points only (the channels of a point
+    /// contiguous), then CpuGemm.Outer6x64 / Outer12x32 tiles over blocks of those points.
     /// </summary>
-    private static void OuterWeightGradChunk(in ConvShape s, in PaddedGrid grid, float* dy, float* x, int count, float* dwt, int tapsPerTile)
+    private static void OuterWeightGradChunk(in ConvShape s, in PaddedGrid grid, float* dy, int count, float* xs, int* offsets, float* dwt, int tapsPerTile)
     {
-        int used = count * grid.ImageStride, length = grid.ChannelLength(count), xStride = (length + 15) & ~15;
-        float* xs = Grow(ref t_padded, s.InC * (long)xStride + grid.Slack);
-        grid.Stack(x, count, xs, xStride, grid.PhaseLength(count));
-        for (int c = 0; c < s.InC; c++) new Span<float>(xs + (long)c * xStride + length, xStride - length).Clear();
-        new Span<float>(xs + s.InC * (long)xStride, grid.Slack).Clear();
-        int* offsets = Grow(ref t_offsets, s.ColRows);
-        grid.FillOffsets(offsets, s.InC, xStride, grid.PhaseLength(count));
-
         // dYᵀ of the output points only (no gap points), and where each sits on the grid.
         int outC = s.OutC, plane = s.OutPlane, oh1 = s.OH, ow1 = s.OW, rowStride = grid.RowStride, points = count * plane;
         float* dyt = Grow(ref t_grid, (long)points * outC);

@@ -266,50 +266,40 @@ public sealed unsafe partial class CpuBackend
                 long offset = r * s;
                 T* x2r = x2 == null ? null : x2 + offset;
                 T a2 = scale2 == null ? T.One : scale2[c];
-                if (relu) AffineRow<T, ReluRow<T>>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
+                if (relu) AffineRow<T, UnaryKernels<T>.Relu>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
                 else AffineRow<T, IdentityRow<T>>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
             }
         });
     }
 
-    private interface IRowFinish<T> where T : unmanaged
+    /// <summary>The plain affine row: no finishing op.</summary>
+    private readonly struct IdentityRow<T> : IUnaryKernel<T> where T : unmanaged
     {
-        static abstract Vector256<T> Apply(Vector256<T> v);
-        static abstract T Apply(T v);
+        public bool Vectorized => true;
+        public T Invoke(T v) => v;
+        public Vector256<T> Invoke(Vector256<T> v) => v;
     }
 
-    private readonly struct IdentityRow<T> : IRowFinish<T> where T : unmanaged
-    {
-        public static Vector256<T> Apply(Vector256<T> v) => v;
-        public static T Apply(T v) => v;
-    }
-
-    /// <summary>max(0, v) with NaN to 0, as the Relu kernel.</summary>
-    private readonly struct ReluRow<T> : IRowFinish<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static Vector256<T> Apply(Vector256<T> v) => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<T>.Zero), v, Vector256<T>.Zero);
-        public static T Apply(T v) => v > T.Zero ? v : T.Zero;
-    }
-
-    /// <summary>y[i] = finish(x[i]·a + b (+ x2[i]·a2)) for i &lt; s.</summary>
+    /// <summary>y[i] = finish(x[i]·a + b (+ x2[i]·a2)) for i &lt; s; finish is an element kernel (identity, or Relu).</summary>
     private static void AffineRow<T, TFinish>(T* x, T a, T b, T* x2, T a2, T* y, int s)
-        where T : unmanaged, IFloatingPointIeee754<T> where TFinish : struct, IRowFinish<T>
+        where T : unmanaged, IFloatingPointIeee754<T> where TFinish : struct, IUnaryKernel<T>
     {
+        var finish = default(TFinish);
         var va = Vector256.Create(a);
         var vb = Vector256.Create(b);
         int i = 0;
         if (x2 == null)
         {
             for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                TFinish.Apply(Vector256.Load(x + i) * va + vb).Store(y + i);
-            for (; i < s; i++) y[i] = TFinish.Apply(x[i] * a + b);
+                finish.Invoke(Vector256.Load(x + i) * va + vb).Store(y + i);
+            for (; i < s; i++) y[i] = finish.Invoke(x[i] * a + b);
         }
         else
         {
             var va2 = Vector256.Create(a2);
             for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                TFinish.Apply(Vector256.Load(x + i) * va + vb + Vector256.Load(x2 + i) * va2).Store(y + i);
-            for (; i < s; i++) y[i] = TFinish.Apply(x[i] * a + b + x2[i] * a2);
+                finish.Invoke(Vector256.Load(x + i) * va + vb + Vector256.Load(x2 + i) * va2).Store(y + i);
+            for (; i < s; i++) y[i] = finish.Invoke(x[i] * a + b + x2[i] * a2);
         }
     }
 }
