@@ -53,12 +53,14 @@ internal static class BenchCommand
             if (reps < 1) throw new ArgumentException($"--repetitions must be at least 1, got {reps}");
             if (parse.GetValue(layers))
             {
-                var rows = ThroughputBenchmark.ConvolutionLayers(new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick)));
-                Console.WriteLine($"{"convolution (batch 128)",-32} {"count",5} {"forward",16} {"backward input",16} {"backward weight",16}");
+                if (parse.GetValue(json) != null) throw new ArgumentException("--json writes the four keys; --layers prints its table only (redirect the output to keep it)");
+                var options = new BenchOptions(Repetitions: reps, Quick: parse.GetValue(quick));
+                var rows = ThroughputBenchmark.ConvolutionLayers(options);
+                Console.WriteLine($"{$"convolution (batch {options.TrainBatch})",-32} {"count",5} {"forward",16} {"backward input",16} {"backward weight",16}");
                 double[] total = new double[3];
                 foreach (var (layer, forward, backwardInput, backwardWeight) in rows)
                 {
-                    double flops = layer.Flops(128) / 1e6;
+                    double flops = layer.Flops(options.TrainBatch) / 1e6;
                     string Cell(double ms) => $"{ms,6:F3} ms {flops / ms,4:F0} GF";
                     Console.WriteLine($"{layer.Name,-32} {layer.CountInResNet20,5} {Cell(forward),16} {Cell(backwardInput),16} {Cell(backwardWeight),16}");
                     total[0] += layer.CountInResNet20 * forward;

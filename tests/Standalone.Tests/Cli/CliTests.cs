@@ -62,6 +62,7 @@ public sealed class CliTests : CliTest
         Assert.That(Standalone.Models.Benchmarks.ThroughputBenchmark.ResNet20Convolutions.Sum(l => l.CountInResNet20), Is.EqualTo(21), "ResNet-20 has 21 convolutions");
     }
 
+    [TestCase("bench --layers --json out.json", "--layers prints its table only")]
     [TestCase("eval --model /nowhere/model.safetensors", "model file /nowhere/model.safetensors does not exist")]
     [TestCase("train --model resnet21 --dataset synthetic", "unknown model 'resnet21'")]
     [TestCase("train --dataset imagenet", "unknown data set 'imagenet'")]
