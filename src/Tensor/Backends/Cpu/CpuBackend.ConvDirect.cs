@@ -42,19 +42,8 @@ public sealed unsafe partial class CpuBackend
         DirectConv(s.Batch, s.InC, s.OutC, s.H, s.W, s.KH, w, x, bias, y, relu);
 
     /// <summary>dx = the "same" convolution of dY with W'[ci, (co, ki, kj)] = W[co, ci, K−1−ki, K−1−kj].</summary>
-    private static void DirectBackwardInput(in ConvShape s, float* dy, float* w, float* dx)
-    {
-        int taps = s.KH * s.KW;
-        float* flipped = Grow(ref t_weights, (long)s.OutC * s.ColRows);
-        for (int co = 0; co < s.OutC; co++)
-            for (int ci = 0; ci < s.InC; ci++)
-            {
-                float* src = w + ((long)co * s.InC + ci) * taps;
-                float* dst = flipped + ((long)ci * s.OutC + co) * taps;
-                for (int t = 0; t < taps; t++) dst[t] = src[taps - 1 - t];
-            }
-        DirectConv(s.Batch, s.OutC, s.InC, s.H, s.W, s.KH, flipped, dy, null, dx, relu: false);
-    }
+    private static void DirectBackwardInput(in ConvShape s, float* dy, float* w, float* dx) =>
+        DirectConv(s.Batch, s.OutC, s.InC, s.H, s.W, s.KH, FlippedWeights(s, w), dy, null, dx, relu: false);
 
     /// <summary>
     /// output[n, co] = Σ_k weights[co, k]·input taps (+ bias[co]; through max(0, ·) when relu) for the images of

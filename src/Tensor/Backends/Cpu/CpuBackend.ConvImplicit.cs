@@ -189,6 +189,18 @@ public sealed unsafe partial class CpuBackend
     /// <summary>dx = forward conv of dY (padded by (K − 1)·D − P) with W'[ci, (co, ki, kj)] = W[co, ci, KH−1−ki, KW−1−kj] per group.</summary>
     private static void ImplicitBackwardInput(in ConvShape s, float* dy, float* w, float* dx)
     {
+        float* flipped = FlippedWeights(s, w);
+        var grid = new PaddedGrid(s.OutC, s.OH, s.OW, (s.KH - 1) * s.P.DilationH - s.P.PadH, (s.KW - 1) * s.P.DilationW - s.P.PadW,
+            s.KH, s.KW, s.P.DilationH, s.P.DilationW);
+        ImplicitConv(grid, s.Batch, s.Groups, s.InC, flipped, dy, null, dx);
+    }
+
+    /// <summary>
+    /// W'[ci, (co, ki, kj)] = W[co, ci, KH−1−ki, KW−1−kj] per group, in the calling thread's scratch: the weights of the
+    /// forward convolution that the backward input is (implicit and direct paths).
+    /// </summary>
+    private static float* FlippedWeights(in ConvShape s, float* w)
+    {
         int taps = s.KH * s.KW;
         float* flipped = Grow(ref t_weights, (long)s.OutC * s.ColRows);
         for (int g = 0; g < s.Groups; g++)
@@ -199,9 +211,7 @@ public sealed unsafe partial class CpuBackend
                     float* dst = flipped + ((long)(g * s.InCG + ci) * s.OutCG + co) * taps;
                     for (int t = 0; t < taps; t++) dst[t] = src[taps - 1 - t];
                 }
-        var grid = new PaddedGrid(s.OutC, s.OH, s.OW, (s.KH - 1) * s.P.DilationH - s.P.PadH, (s.KW - 1) * s.P.DilationW - s.P.PadW,
-            s.KH, s.KW, s.P.DilationH, s.P.DilationW);
-        ImplicitConv(grid, s.Batch, s.Groups, s.InC, flipped, dy, null, dx);
+        return flipped;
     }
 
     /// <summary>
