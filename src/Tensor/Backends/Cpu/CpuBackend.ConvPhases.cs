@@ -10,7 +10,6 @@
 // implicit-GEMM layout of CpuBackend.ConvImplicit.cs, offsets through the same GEMM). Every product the GEMMs form is
 // one that col2im would add (no zero taps), and nothing is scattered: the two column phases of a row are interleaved
 // as they are copied out.
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
