@@ -4,8 +4,8 @@
 //
 // Sums accumulate in double for both dtypes. The variance uses shifted sums: with K = the channel's first element,
 // mean = K + Σ(x−K)/n and var = Σ(x−K)²/n − (Σ(x−K)/n)², which stays accurate when |mean| ≫ std (a naive
-// Σx² − (Σx)²/n does not) while reading x once. Work splits over channels, and also over the batch when there are
-// fewer channels than threads; the partial sums are then combined per channel.
+// Σx² − (Σx)²/n does not) while reading x once. The sums walk the rows in memory order, split over threads
+// (see ChannelSums).
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -62,11 +62,11 @@ public sealed unsafe partial class CpuBackend
     {
         int n = shape[0], channels = shape[1], s = shape[2];
         long count = (long)n * s;
-        var sums = ChannelSums(n, channels, s, (c, n0, n1) =>
+        var sums = ChannelSums(n, channels, s, (c, row) =>
         {
-            double shift = count == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
+            double shift = s == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
             double sum = 0, sumSq = 0;
-            for (int i = n0; i < n1; i++) ShiftedSums(x + ((long)i * channels + c) * s, s, shift, ref sum, ref sumSq);
+            ShiftedSums(x + row * s, s, shift, ref sum, ref sumSq);
             return (sum, sumSq);
         });
         for (int c = 0; c < channels; c++)
@@ -81,15 +81,10 @@ public sealed unsafe partial class CpuBackend
     private static void ChannelGradSumsTyped<T>(Shape shape, T* dy, T* x, T* center, T* sumDy, T* sumDyX) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = shape[0], channels = shape[1], s = shape[2];
-        var sums = ChannelSums(n, channels, s, (c, n0, n1) =>
+        var sums = ChannelSums(n, channels, s, (c, row) =>
         {
-            double centerValue = double.CreateTruncating(center[c]);
             double sum = 0, sumProduct = 0;
-            for (int i = n0; i < n1; i++)
-            {
-                long row = ((long)i * channels + c) * s;
-                GradSums(dy + row, x + row, s, centerValue, ref sum, ref sumProduct);
-            }
+            GradSums(dy + row * s, x + row * s, s, double.CreateTruncating(center[c]), ref sum, ref sumProduct);
             return (sum, sumProduct);
         });
         for (int c = 0; c < channels; c++)
@@ -99,47 +94,45 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>
-    /// Runs rowSums(channel, firstImage, endImage) over channels × batch chunks and returns the two sums per channel
-    /// as [sum0, sum1] pairs, chunks already added together.
-    /// </summary>
     // Scratch for ChannelSums, owned by the calling thread and reused so warm calls allocate nothing.
-    [ThreadStatic] private static double[]? t_partialSums, t_channelSums;
+    [ThreadStatic] private static double[]? t_partialSums;
+
+    /// <summary>
+    /// Runs rowSums(channel, row) over the n·channels rows of an [N, C, S] tensor and returns the two sums per channel
+    /// as [sum0, sum1] pairs. The rows are walked in memory order, each thread over one contiguous run of them with
+    /// its own per-channel partial sums (added together at the end): walking one channel's rows instead, N strided
+    /// S-element pieces, starts every piece on a cold page that the hardware prefetchers have not followed.
+    /// </summary>
+    private static double[] ChannelSums(int n, int channels, int s, Func<int, long, (double, double)> rowSums)
+    {
+        long rows = (long)n * channels;
+        long work = rows * s;
+        int chunks = (int)Math.Clamp(work / NormParallelThreshold, 1, Math.Max(1, Math.Min(rows, CpuParallel.ThreadCount)));
+        var partial = Scratch(ref t_partialSums, 2 * channels * chunks, clear: true);
+        long per = (rows + chunks - 1) / chunks;
+        CpuParallel.For(chunks, chunk =>
+        {
+            long r1 = Math.Min(rows, (chunk + 1) * per);
+            int offset = 2 * channels * chunk;
+            for (long row = chunk * per; row < r1; row++)
+            {
+                int c = (int)(row % channels);
+                var (a, b) = rowSums(c, row);
+                partial[offset + 2 * c] += a;
+                partial[offset + 2 * c + 1] += b;
+            }
+        });
+        for (int chunk = 1; chunk < chunks; chunk++)
+            for (int i = 0; i < 2 * channels; i++)
+                partial[i] += partial[2 * channels * chunk + i];
+        return partial;
+    }
 
     private static double[] Scratch(ref double[]? array, int length, bool clear)
     {
         if (array == null || array.Length < length) array = new double[Math.Max(length, 256)];
         if (clear) Array.Clear(array, 0, length);
         return array;
-    }
-
-    private static double[] ChannelSums(int n, int channels, int s, Func<int, int, int, (double, double)> rowSums)
-    {
-        long work = (long)n * channels * s;
-        int threads = CpuParallel.ThreadCount;
-        int chunks = channels >= threads || work < NormParallelThreshold ? 1 : Math.Max(1, Math.Min(n, (threads + channels - 1) / channels));
-        var partial = Scratch(ref t_partialSums, 2 * channels * chunks, clear: false);
-        long units = (long)channels * chunks;
-        long minUnits = Math.Max(1, NormParallelThreshold * units / Math.Max(1, work));
-        CpuParallel.ForRange(units, minUnits, (u0, u1) =>
-        {
-            for (long unit = u0; unit < u1; unit++)
-            {
-                int c = (int)(unit / chunks), chunk = (int)(unit % chunks);
-                var (a, b) = rowSums(c, (int)((long)chunk * n / chunks), (int)((long)(chunk + 1) * n / chunks));
-                partial[2 * unit] = a;
-                partial[2 * unit + 1] = b;
-            }
-        });
-        if (chunks == 1) return partial;
-        var sums = Scratch(ref t_channelSums, 2 * channels, clear: true);
-        for (int c = 0; c < channels; c++)
-            for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                sums[2 * c] += partial[2 * (c * chunks + chunk)];
-                sums[2 * c + 1] += partial[2 * (c * chunks + chunk) + 1];
-            }
-        return sums;
     }
 
     /// <summary>sum += Σ (p[i] − shift), sumSq += Σ (p[i] − shift)², in double.</summary>
