@@ -102,8 +102,12 @@ public sealed partial class Tensor
         return (mean, variance);
     }
 
-    /// <summary>y[n,c,...] = x·scale[c] + shift[c] (+ x2·scale2[c], or + x2 without scale2), through max(0, ·) when relu.</summary>
-    public static Tensor ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor? x2 = null, Tensor? scale2 = null, bool relu = false)
+    /// <summary>
+    /// y[n,c,...] = x·scale[c] + shift[c] (+ x2·scale2[c], or + x2 without scale2), through max(0, ·) when relu; with a
+    /// gate, x counts as 0 where the gate is closed.
+    /// </summary>
+    public static Tensor ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor? x2 = null, Tensor? scale2 = null, bool relu = false,
+        ReluGate? gate = null)
     {
         int c = x.Shape[1];
         CheckChannelVector(scale, c);
@@ -114,8 +118,17 @@ public sealed partial class Tensor
         using var xv = x.AsChannels("channel_affine");
         using var yv = y.Reshape(xv.Shape);
         using var x2v = x2?.AsChannels("channel_affine");
-        using (OpProfiler.Measure("channel_affine", x.Backend)) x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View, relu);
+        using var gatev = gate?.AsChannels(x, "channel_affine");
+        using (OpProfiler.Measure("channel_affine", x.Backend))
+            x.Backend.ChannelAffine(xv.View, scale.View, shift.View, yv.View, x2v?.View, scale2?.View, relu, gatev?.View);
         return y;
+    }
+
+    /// <summary>A gate's tensors as [N, C, S] channels, for the backend; disposes the reshaped values.</summary>
+    internal sealed class GateChannels(Tensor values, Tensor? scale, Tensor? shift) : IDisposable
+    {
+        public ReluGateView View => new(values.View, scale?.View, shift?.View);
+        public void Dispose() => values.Dispose();
     }
 
     private static void CheckChannelVector(Tensor v, int channels)
@@ -124,16 +137,25 @@ public sealed partial class Tensor
             throw new ArgumentException($"channel_affine: per-channel vectors must be contiguous [{channels}], got {v.Shape}");
     }
 
-    /// <summary>(Σ dy, Σ dy·(x − center)) per channel.</summary>
-    public static (Tensor SumDy, Tensor SumDyX) ChannelGradSums(Tensor dy, Tensor x, Tensor center)
+    /// <summary>
+    /// (Σ dy, Σ dy·(x − center)) per channel. With a gate, dy counts as 0 where the gate is closed, and Gated (only
+    /// when writeGated) holds that gated dy — the gradient a fused ReLU passes on.
+    /// </summary>
+    public static (Tensor SumDy, Tensor SumDyX, Tensor? Gated) ChannelGradSums(Tensor dy, Tensor x, Tensor center, ReluGate? gate = null,
+        bool writeGated = false)
     {
         if (dy.Shape != x.Shape) throw new ArgumentException($"channel_grad_sums: dy {dy.Shape} must match x {x.Shape}");
+        CheckChannelVector(center, x.Shape[1]);
         using var dyv = dy.AsChannels("channel_grad_sums");
         using var xv = x.AsChannels("channel_grad_sums");
+        using var gatev = gate?.AsChannels(x, "channel_grad_sums");
         var sumDy = Empty(new Shape(x.Shape[1]), x.DType, x.Backend);
         var sumDyX = Empty(new Shape(x.Shape[1]), x.DType, x.Backend);
-        using (OpProfiler.Measure("channel_grad_sums", x.Backend)) x.Backend.ChannelGradSums(dyv.View, xv.View, center.View, sumDy.View, sumDyX.View);
-        return (sumDy, sumDyX);
+        var gated = writeGated ? Empty(x.Shape, x.DType, x.Backend) : null;
+        using var gatedv = gated?.Reshape(xv.Shape);
+        using (OpProfiler.Measure("channel_grad_sums", x.Backend))
+            x.Backend.ChannelGradSums(dyv.View, xv.View, center.View, sumDy.View, sumDyX.View, gatev?.View, gatedv?.View);
+        return (sumDy, sumDyX, gated);
     }
 
     /// <summary>y[r] = x[r, index[r]] for x [R, C] and Int64 index [R].</summary>
@@ -159,5 +181,29 @@ public sealed partial class Tensor
         if (Rank != 2) throw new ArgumentException($"{op}: expected a [rows, columns] tensor, got {Shape}");
         if (index.DType != DType.Int64 || index.Rank != 1 || index.Shape[0] != Shape[0] || !index.IsContiguous)
             throw new ArgumentException($"{op}: index must be a contiguous Int64 [{Shape[0]}], got {index.Shape} {index.DType}");
+    }
+}
+
+/// <summary>
+/// Where a ReLU let the gradient through (ReluGateView on the backend): open where Values·Scale[c] + Shift[c] &gt; 0,
+/// or where Values &gt; 0 when Scale and Shift are absent. Values has the gated tensor's shape [N, C, ...]; the affine
+/// form, given a ChannelAffine's input and its scale and shift, opens exactly where that affine's ReLU output is
+/// positive, without keeping the output.
+/// </summary>
+public readonly record struct ReluGate(Tensor Values, Tensor? Scale = null, Tensor? Shift = null)
+{
+    internal Tensor.GateChannels AsChannels(Tensor gated, string op)
+    {
+        if (Values.Shape != gated.Shape) throw new ArgumentException($"{op}: gate values {Values.Shape} must match {gated.Shape}");
+        if ((Scale == null) != (Shift == null)) throw new ArgumentException($"{op}: a gate needs both scale and shift, or neither");
+        CheckVector(Scale, gated.Shape[1], op);
+        CheckVector(Shift, gated.Shape[1], op);
+        return new Tensor.GateChannels(Values.AsChannels(op), Scale, Shift);
+    }
+
+    private static void CheckVector(Tensor? v, int channels, string op)
+    {
+        if (v != null && (v.Rank != 1 || v.Shape[0] != channels || !v.IsContiguous))
+            throw new ArgumentException($"{op}: gate scale and shift must be contiguous [{channels}], got {v.Shape}");
     }
 }

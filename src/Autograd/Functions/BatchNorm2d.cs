@@ -4,8 +4,10 @@
 //   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·r·(dy − dβ/M − x̂·dγ/M)
 //      = dy·(γr) + x·(−γr³·Σdy(x−μ)/M) + (−γr·dβ/M + μ·γr³·Σdy(x−μ)/M)   — one fused per-channel pass.
 // Evaluation: μ, σ² are the running statistics (constants): dx = dy·γr, dγ = Σ dy·(x − μ)·r, dβ = Σ dy.
-// Fused (BatchNorm2dRelu): z = relu(y (+ residual)) is written by the same pass as y; backward gates the gradient once,
-// g = dz·[z > 0], which is the residual's gradient and the dy of the formulas above.
+// Fused (BatchNorm2dRelu): z = relu(y (+ residual)) is written by the same pass as y. Backward gates the gradient,
+// g = dz·[z > 0], inside its two passes (the sums, then dx) rather than in a pass of its own: without a residual the
+// gate is recomputed from x as [x·s + t > 0] with the forward's own scale s and shift t (z is not kept); with one, the
+// sums pass reads z and writes g, which is also the residual's gradient.
 namespace Standalone.Autograd;
 
 public static partial class F
@@ -33,7 +35,7 @@ public static partial class F
     {
         public override TapeOp Op => _relu ? new BatchNormReluOp(_training, _eps, _residual) : new BatchNormOp(_training, _eps);
 
-        private Tensor? _x, _mean, _rstd, _gamma, _z;
+        private Tensor? _x, _mean, _rstd, _gamma, _z, _scale, _shift;
         private long _count;
         private bool _training, _relu, _residual;
         private double _eps;
@@ -70,42 +72,49 @@ public static partial class F
                 _rstd = variance.Affine(1, eps).ApplyInPlace(Standalone.Backends.UnaryOp.Rsqrt);
             }
             _mean = mean;
-            using var scale = weight.Data.Mul(_rstd);
+            var scale = weight.Data.Mul(_rstd);
             using var meanScale = mean.Mul(scale);
-            using var shift = bias.Data.Sub(meanScale);
+            var shift = bias.Data.Sub(meanScale);
             var y = Tensor.ChannelAffine(x.Data, scale, shift, residual?.Data, null, relu);
             _x = x.Data.Share();
             _gamma = weight.Data.Share();
             _training = training;
             _eps = eps;
             (_relu, _residual) = (relu, residual != null);
-            if (relu) _z = y.Share();
+            if (relu && residual != null) _z = y.Share();
+            if (relu && residual == null) (_scale, _shift) = (scale, shift); // the gate's s and t
+            else
+            {
+                scale.Dispose();
+                shift.Dispose();
+            }
             return Record(y, x, weight, bias, residual);
         }
 
         protected internal override void Backward(Tensor dOut, GradSink sink)
         {
-            // g: the gradient of batch_norm(x) (+ residual); dOut itself without a ReLU.
-            var g = _relu ? dOut.Apply(Standalone.Backends.BinaryOp.ReluBackward, _z!) : dOut;
-            var (sumDy, sumDyXc) = Tensor.ChannelGradSums(g, _x!, _mean!);
+            // g, the gradient of batch_norm(x) (+ residual), is dOut through the ReLU's gate (dOut itself without a ReLU).
+            ReluGate? gate = !_relu ? null : _residual ? new ReluGate(_z!) : new ReluGate(_x!, _scale, _shift);
+            var (sumDy, sumDyXc, gated) = Tensor.ChannelGradSums(dOut, _x!, _mean!, gate, writeGated: _residual);
             using (sumDyXc)
             {
                 if (NeedsGrad(1)) sink.Add(1, sumDyXc.Mul(_rstd!));
-                if (NeedsGrad(0)) sink.Add(0, InputGradient(g, sumDy, sumDyXc));
+                if (NeedsGrad(0)) sink.Add(0, gated != null ? InputGradient(gated, null, sumDy, sumDyXc) : InputGradient(dOut, gate, sumDy, sumDyXc));
             }
             if (NeedsGrad(2)) sink.Add(2, sumDy); else sumDy.Dispose();
             // Handed on last: the sink may add another gradient into it in place.
-            if (NeedsGrad(3)) sink.Add(3, _relu ? g : g.Share());
-            else if (_relu) g.Dispose();
+            if (gated != null && NeedsGrad(3)) sink.Add(3, gated);
+            else gated?.Dispose();
         }
 
-        private Tensor InputGradient(Tensor dOut, Tensor sumDy, Tensor sumDyXc)
+        /// <summary>dx from dy = dOut through the gate (the gate already applied when null).</summary>
+        private Tensor InputGradient(Tensor dOut, ReluGate? gate, Tensor sumDy, Tensor sumDyXc)
         {
             using var gr = _gamma!.Mul(_rstd!);
             if (!_training)
             {
                 using var zero = Tensor.ZerosLike(gr);
-                return Tensor.ChannelAffine(dOut, gr, zero);
+                return Tensor.ChannelAffine(dOut, gr, zero, gate: gate);
             }
             double invM = 1.0 / _count;
             // k2 = −γ r³ Σdy(x−μ) / M ;  k3 = −γ r Σdy / M − μ·k2
@@ -115,9 +124,12 @@ public static partial class F
             using var grDy = gr.Mul(sumDy).MulInPlace(-invM);
             using var muK2 = _mean!.Mul(k2);
             using var k3 = grDy.Sub(muK2);
-            return Tensor.ChannelAffine(dOut, gr, k3, _x, k2);
+            return Tensor.ChannelAffine(dOut, gr, k3, _x, k2, gate: gate);
         }
 
-        protected override void ReleaseSaved() { _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); _z?.Dispose(); }
+        protected override void ReleaseSaved()
+        {
+            _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); _z?.Dispose(); _scale?.Dispose(); _shift?.Dispose();
+        }
     }
 }

@@ -53,12 +53,17 @@ public interface IBackend
     void ChannelMeanVar(in TensorView x, in TensorView mean, in TensorView variance);
     /// <summary>
     /// y[n,c,s] = x[n,c,s]·scale[c] + shift[c] (+ x2[n,c,s]·scale2[c] when x2 is given, a missing scale2 counting as 1),
-    /// through max(0, ·) when relu (NaN becomes 0, as the Relu op); contiguous [N,C,S].
+    /// through max(0, ·) when relu (NaN becomes 0, as the Relu op); contiguous [N,C,S]. With a gate, x counts as 0
+    /// where the gate is closed (the batch-norm backward behind a fused ReLU).
     /// </summary>
     void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
-        bool relu = false);
-    /// <summary>sumDy[c] = Σ dy[n,c,s]; sumDyX[c] = Σ dy[n,c,s]·(x[n,c,s] − center[c]); contiguous [N,C,S].</summary>
-    void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX);
+        bool relu = false, ReluGateView? gate = null);
+    /// <summary>
+    /// sumDy[c] = Σ dy[n,c,s]; sumDyX[c] = Σ dy[n,c,s]·(x[n,c,s] − center[c]); contiguous [N,C,S]. With a gate, dy counts
+    /// as 0 where the gate is closed, and gated (when given) receives that gated dy.
+    /// </summary>
+    void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX,
+        ReluGateView? gate = null, TensorView? gated = null);
 
     /// <summary>y[r] = x[r, index[r]] for contiguous x [R, C] and Int64 index [R].</summary>
     void GatherColumns(in TensorView x, in TensorView index, in TensorView y);
@@ -67,6 +72,14 @@ public interface IBackend
     /// <summary>y = x.index_select(axis, index): contiguous x, Int64 index, contiguous y.</summary>
     void IndexSelect(in TensorView x, int axis, in TensorView index, in TensorView y);
 }
+
+/// <summary>
+/// Where a ReLU let the gradient through, element by element of a contiguous [N,C,S] tensor: open where
+/// values·scale[c] + shift[c] &gt; 0, or where values &gt; 0 when scale and shift are absent. The affine form recomputes
+/// the test from a ChannelAffine's input with the same arithmetic, so it opens exactly where that ReLU's output is
+/// positive; the plain form reads the ReLU's output itself.
+/// </summary>
+public readonly record struct ReluGateView(TensorView Values, TensorView? Scale = null, TensorView? Shift = null);
 
 /// <summary>2-D convolution geometry (PyTorch semantics: zero padding, floor output size).</summary>
 public readonly record struct Conv2dParams(int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, int Groups)

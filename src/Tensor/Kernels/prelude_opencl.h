@@ -26,3 +26,4 @@ typedef int i32;
 #define fminf(x, y) fmin(x, y)
 #define fmaxf(x, y) fmax(x, y)
 #define floorf(x) floor(x)
+#define fmaf(x, y, z) fma(x, y, z)

@@ -473,6 +473,53 @@ public class CpuPrimitiveTests
         }
     }
 
+    [TestCaseSource(nameof(FloatTypes))]
+    public void ReluGates_ZeroTheGradientWhereClosed_InSumsAndAffine(DType dtype)
+    {
+        // s = 37 and 1000 leave vector tails; the gate values straddle 0 in both forms.
+        foreach (var dims in new[] { new[] { 4, 3, 37 }, new[] { 3, 2, 1000 } })
+        {
+            int c = dims[1], s = dims[2];
+            var dy = Random(dtype, dims, seed: 50);
+            var x = Random(dtype, dims, seed: 51, offset: 2);
+            var values = Random(dtype, dims, seed: 52);
+            var center = Random(dtype, [c], seed: 53, offset: 2);
+            var scale = Random(dtype, [c], seed: 54);
+            var shift = Random(dtype, [c], seed: 55);
+            double[] dys = Read(dy), xs = Read(x), vs = Read(values), centers = Read(center), a = Read(scale), b = Read(shift);
+            foreach (bool affine in new[] { false, true })
+            {
+                var gate = affine ? new ReluGateView(values, scale, shift) : new ReluGateView(values);
+                var gatedRef = new double[dys.Length];
+                var sumRef = new double[c];
+                var productRef = new double[c];
+                var affineRef = new double[dys.Length];
+                for (int i = 0; i < dys.Length; i++)
+                {
+                    int ch = i / s % c;
+                    double v = affine ? vs[i] * a[ch] + b[ch] : vs[i];
+                    if (dtype == DType.Float32) v = affine ? (float)((float)vs[i] * (float)a[ch]) + (float)b[ch] : v;
+                    gatedRef[i] = v > 0 ? dys[i] : 0;
+                    sumRef[ch] += gatedRef[i];
+                    productRef[ch] += gatedRef[i] * (xs[i] - centers[ch]);
+                    affineRef[i] = gatedRef[i] * a[ch] + b[ch];
+                }
+                var sumDy = Empty(dtype, c);
+                var sumDyX = Empty(dtype, c);
+                var gated = Empty(dtype, dims);
+                Backend.ChannelGradSums(dy, x, center, sumDy, sumDyX, gate, gated);
+                string what = $"{Fmt(dims)}, {(affine ? "affine" : "plain")} gate";
+                AssertClose(gatedRef, Read(gated), 0, $"gated dy of {what}");
+                AssertClose(sumRef, Read(sumDy), Tolerance(dtype), $"Σ gated dy of {what}");
+                AssertClose(productRef, Read(sumDyX), Tolerance(dtype), $"Σ gated dy·(x − center) of {what}");
+                var y = Empty(dtype, dims);
+                Backend.ChannelAffine(dy, scale, shift, y, gate: gate);
+                AssertClose(affineRef, Read(y), Tolerance(dtype), $"gated dy·scale + shift of {what}");
+                Assert.That(gatedRef.Count(g => g == 0), Is.InRange(dys.Length / 5, dys.Length * 4 / 5), $"{what}: the gate opens and closes");
+            }
+        }
+    }
+
     // ---- index ops ----
 
     [TestCaseSource(nameof(FloatTypes))]

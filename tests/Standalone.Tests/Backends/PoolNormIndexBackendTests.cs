@@ -1,7 +1,8 @@
 // Pooling, the per-channel batch-norm primitives and the index primitives on every backend against the CPU backend,
 // through the Tensor API: max / average pooling forward and backward over strides, paddings, rectangular and
 // image-sized windows (with ties and NaN for the argmax); channel statistics, affine maps (with and without the second
-// input and its scale) and gradient sums on odd [N, C, H, W] sizes, large means and sizes that split channels into
+// input and its scale, with ReLU gates) and gradient sums (with gates, and the gate recomputed from a fused ReLU's input
+// against its output) on odd [N, C, H, W] sizes, large means and sizes that split channels into
 // chunks; gather / scatter-add columns with repeated columns and out-of-range indices; index_select on every axis and
 // every dtype a device holds.
 using Standalone.Backends;
@@ -149,6 +150,105 @@ public sealed class PoolNormIndexBackendTests(string device) : BackendTest(devic
         using (var expected = Tensor.ChannelAffine(x, scale, shift, x2))
         using (var actual = Tensor.ChannelAffine(dx, dScale, dShift, dx2))
             BackendAssert.Close(actual, expected, Float32Tolerance, $"affine of {shape} plus a second input");
+        using (var expected = Tensor.ChannelAffine(x, scale, shift, x2, scale2, gate: new ReluGate(x2)))
+        using (var actual = Tensor.ChannelAffine(dx, dScale, dShift, dx2, dScale2, gate: new ReluGate(dx2)))
+            BackendAssert.Close(actual, expected, Float32Tolerance, $"affine of {shape} gated where the second input is positive");
+        using (var expected = Tensor.ChannelAffine(x, scale, shift, gate: new ReluGate(x2, scale2, shift)))
+        using (var actual = Tensor.ChannelAffine(dx, dScale, dShift, gate: new ReluGate(dx2, dScale2, dShift)))
+            BackendAssert.Close(actual, expected, Float32Tolerance, $"affine of {shape} gated where an affine map of the second input is positive");
+    }
+
+    [Test]
+    public void GatedChannelGradSumsMatchTheCpu([ValueSource(nameof(ChannelShapes))] Shape shape)
+    {
+        int channels = shape[1];
+        using var dy = Random(shape, 41);
+        using var x = Random(shape, 42);
+        using var values = Random(shape, 43);
+        using var center = Random(new Shape(channels), 44);
+        using var scale = Random(new Shape(channels), 45);
+        using var shift = Random(new Shape(channels), 46);
+        using var dDy = OnDevice(dy);
+        using var dX = OnDevice(x);
+        using var dValues = OnDevice(values);
+        using var dCenter = OnDevice(center);
+        using var dScale = OnDevice(scale);
+        using var dShift = OnDevice(shift);
+        foreach (var (gate, dGate, what) in new[]
+                 {
+                     (new ReluGate(values), new ReluGate(dValues), "values > 0"),
+                     (new ReluGate(values, scale, shift), new ReluGate(dValues, dScale, dShift), "values·scale + shift > 0"),
+                 })
+        {
+            var (expectedSum, expectedProduct, expectedGated) = Tensor.ChannelGradSums(dy, x, center, gate, writeGated: true);
+            var (actualSum, actualProduct, actualGated) = Tensor.ChannelGradSums(dDy, dX, dCenter, dGate, writeGated: true);
+            using (expectedSum)
+            using (expectedProduct)
+            using (expectedGated)
+            using (actualSum)
+            using (actualProduct)
+            using (actualGated)
+            {
+                BackendAssert.Close(actualGated!, expectedGated!, 0, $"gated dy of {shape}, gate {what}");
+                var (absDy, absProduct) = ChannelMagnitudes(expectedGated!, x, center);
+                BackendAssert.Close(actualSum, expectedSum, Array.ConvertAll(absDy, m => ChannelSumTolerance * m), $"Σ dy of {shape}, gate {what}");
+                BackendAssert.Close(actualProduct, expectedProduct, Array.ConvertAll(absProduct, m => ChannelSumTolerance * m),
+                    $"Σ dy·(x − center) of {shape}, gate {what}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The batch-norm backward recomputes a fused ReLU's gate from its input (ReluGate(x, scale, shift)) instead of
+    /// keeping its output: on the device's own arithmetic, that gate must open exactly where the output is positive,
+    /// including for inputs whose affine value rounds to within an ulp of zero.
+    /// </summary>
+    [Test]
+    public void AffineGateOpensExactlyWhereTheFusedReluOutputIsPositive()
+    {
+        var shape = new Shape(4, 3, 11, 13);
+        int channels = shape[1], s = 11 * 13;
+        var scale = new float[] { 0.37f, -1.3f, 3.1e-3f };
+        var shift = new float[] { 0.11f, 0.7f, -2.9e-2f };
+        var random = new Random(47);
+        var data = new float[shape.Numel];
+        for (int i = 0; i < data.Length; i++)
+        {
+            int c = i / s % channels;
+            float root = -shift[c] / scale[c];
+            // Half the elements within a few ulps of the root of x·scale + shift, the rest anywhere near it.
+            data[i] = i % 2 == 0 ? root * (1 + random.Next(-4, 5) * 1.2e-7f) : root + (float)(random.NextDouble() - 0.5);
+        }
+        using var cpuX = Tensor.FromArray<float>(data, shape, Cpu);
+        using var cpuScale = Tensor.FromArray<float>(scale, new Shape(channels), Cpu);
+        using var cpuShift = Tensor.FromArray<float>(shift, new Shape(channels), Cpu);
+        using var cpuDy = Random(shape, 48);
+        using var cpuCenter = Random(new Shape(channels), 49);
+        using var x = OnDevice(cpuX);
+        using var dScale = OnDevice(cpuScale);
+        using var dShift = OnDevice(cpuShift);
+        using var dy = OnDevice(cpuDy);
+        using var center = OnDevice(cpuCenter);
+        using var z = Tensor.ChannelAffine(x, dScale, dShift, relu: true);
+        var (sumFromOutput, productFromOutput, fromOutput) = Tensor.ChannelGradSums(dy, x, center, new ReluGate(z), writeGated: true);
+        var (sumFromInput, productFromInput, fromInput) = Tensor.ChannelGradSums(dy, x, center, new ReluGate(x, dScale, dShift), writeGated: true);
+        using (sumFromOutput)
+        using (productFromOutput)
+        using (fromOutput)
+        using (sumFromInput)
+        using (productFromInput)
+        using (fromInput)
+        using (var dxFromOutput = Tensor.ChannelAffine(dy, dScale, dShift, gate: new ReluGate(z)))
+        using (var dxFromInput = Tensor.ChannelAffine(dy, dScale, dShift, gate: new ReluGate(x, dScale, dShift)))
+        {
+            float[] zs = z.ToArray<float>(), a = fromOutput!.ToArray<float>(), b = fromInput!.ToArray<float>();
+            int open = zs.Count(v => v > 0), closed = zs.Length - open;
+            Assert.That(open, Is.GreaterThan(zs.Length / 5), "the inputs straddle the gate's threshold");
+            Assert.That(closed, Is.GreaterThan(zs.Length / 5), "the inputs straddle the gate's threshold");
+            Assert.That(b, Is.EqualTo(a), "gated dy: gate recomputed from the input against the ReLU's output");
+            Assert.That(sumFromInput.ToArray<float>(), Is.EqualTo(sumFromOutput.ToArray<float>()), "Σ gated dy");
+            Assert.That(dxFromInput.ToArray<float>(), Is.EqualTo(dxFromOutput.ToArray<float>()), "affine of the gated dy");
+        }
     }
 
     [Test]
@@ -163,8 +263,8 @@ public sealed class PoolNormIndexBackendTests(string device) : BackendTest(devic
         using (var dx = OnDevice(x))
         using (var dMean = OnDevice(mean))
         {
-            var (expectedSum, expectedProduct) = Tensor.ChannelGradSums(dy, x, mean);
-            var (actualSum, actualProduct) = Tensor.ChannelGradSums(dDy, dx, dMean);
+            var (expectedSum, expectedProduct, _) = Tensor.ChannelGradSums(dy, x, mean);
+            var (actualSum, actualProduct, _) = Tensor.ChannelGradSums(dDy, dx, dMean);
             using (expectedSum)
             using (expectedProduct)
             using (actualSum)

@@ -28,35 +28,50 @@ public sealed unsafe partial class CpuBackend
     }
 
     public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
-        bool relu = false)
+        bool relu = false, ReluGateView? gate = null)
     {
         switch (x.DType)
         {
             case DType.Float32:
                 ChannelAffineTyped(x.Shape, Pointer<float>(x), Pointer<float>(scale), Pointer<float>(shift), Pointer<float>(y),
-                    x2 is { } a ? Pointer<float>(a) : null, scale2 is { } b ? Pointer<float>(b) : null, relu);
+                    x2 is { } a ? Pointer<float>(a) : null, scale2 is { } b ? Pointer<float>(b) : null, relu, Gate<float>(gate));
                 break;
             case DType.Float64:
                 ChannelAffineTyped(x.Shape, Pointer<double>(x), Pointer<double>(scale), Pointer<double>(shift), Pointer<double>(y),
-                    x2 is { } a64 ? Pointer<double>(a64) : null, scale2 is { } b64 ? Pointer<double>(b64) : null, relu);
+                    x2 is { } a64 ? Pointer<double>(a64) : null, scale2 is { } b64 ? Pointer<double>(b64) : null, relu, Gate<double>(gate));
                 break;
             default: throw Unsupported("channel affine", x.DType);
         }
     }
 
-    public void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX)
+    public void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX,
+        ReluGateView? gate = null, TensorView? gated = null)
     {
         switch (dy.DType)
         {
             case DType.Float32:
-                ChannelGradSumsTyped(dy.Shape, Pointer<float>(dy), Pointer<float>(x), Pointer<float>(center), Pointer<float>(sumDy), Pointer<float>(sumDyX));
+                ChannelGradSumsTyped(dy.Shape, Pointer<float>(dy), Pointer<float>(x), Pointer<float>(center), Pointer<float>(sumDy), Pointer<float>(sumDyX),
+                    Gate<float>(gate), gated is { } g ? Pointer<float>(g) : null);
                 break;
             case DType.Float64:
-                ChannelGradSumsTyped(dy.Shape, Pointer<double>(dy), Pointer<double>(x), Pointer<double>(center), Pointer<double>(sumDy), Pointer<double>(sumDyX));
+                ChannelGradSumsTyped(dy.Shape, Pointer<double>(dy), Pointer<double>(x), Pointer<double>(center), Pointer<double>(sumDy), Pointer<double>(sumDyX),
+                    Gate<double>(gate), gated is { } g64 ? Pointer<double>(g64) : null);
                 break;
             default: throw Unsupported("channel grad sums", dy.DType);
         }
     }
+
+    /// <summary>A gate's pointers: no values = no gate; no scale = open where values &gt; 0.</summary>
+    private readonly struct GatePointers<T>(T* values, T* scale, T* shift) where T : unmanaged
+    {
+        public readonly T* Values = values, Scale = scale, Shift = shift;
+        public bool Present => Values != null;
+    }
+
+    private static GatePointers<T> Gate<T>(ReluGateView? gate) where T : unmanaged =>
+        gate is { } g
+            ? new GatePointers<T>(Pointer<T>(g.Values), g.Scale is { } a ? Pointer<T>(a) : null, g.Shift is { } b ? Pointer<T>(b) : null)
+            : default;
 
     private static void ChannelMeanVarTyped<T>(Shape shape, T* x, T* mean, T* variance) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -78,13 +93,18 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private static void ChannelGradSumsTyped<T>(Shape shape, T* dy, T* x, T* center, T* sumDy, T* sumDyX) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ChannelGradSumsTyped<T>(Shape shape, T* dy, T* x, T* center, T* sumDy, T* sumDyX, GatePointers<T> gate, T* gated)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = shape[0], channels = shape[1], s = shape[2];
         var sums = ChannelSums(n, channels, s, (c, row) =>
         {
-            double sum = 0, sumProduct = 0;
-            GradSums(dy + row * s, x + row * s, s, double.CreateTruncating(center[c]), ref sum, ref sumProduct);
+            double sum = 0, sumProduct = 0, centerValue = double.CreateTruncating(center[c]);
+            long offset = row * s;
+            T* gatedRow = gated == null ? null : gated + offset;
+            if (!gate.Present) GradSums(dy + offset, x + offset, s, centerValue, default(Ungated<T>), gatedRow, ref sum, ref sumProduct);
+            else if (gate.Scale == null) GradSums(dy + offset, x + offset, s, centerValue, new PositiveGate<T>(gate.Values + offset), gatedRow, ref sum, ref sumProduct);
+            else GradSums(dy + offset, x + offset, s, centerValue, new AffineGate<T>(gate.Values + offset, gate.Scale[c], gate.Shift[c]), gatedRow, ref sum, ref sumProduct);
             return (sum, sumProduct);
         });
         for (int c = 0; c < channels; c++)
@@ -190,8 +210,12 @@ public sealed unsafe partial class CpuBackend
         sumSq += Vector256.Sum(q0 + q1) + tailSq;
     }
 
-    /// <summary>sum += Σ dy[i], sumProduct += Σ dy[i]·(x[i] − center), in double.</summary>
-    private static void GradSums<T>(T* dy, T* x, int length, double center, ref double sum, ref double sumProduct) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// sum += Σ g[i], sumProduct += Σ g[i]·(x[i] − center), in double, with g = dy through the gate; g is also written
+    /// to gated when that is not null.
+    /// </summary>
+    private static void GradSums<T, TGate>(T* dy, T* x, int length, double center, TGate gate, T* gated, ref double sum, ref double sumProduct)
+        where T : unmanaged, IFloatingPointIeee754<T> where TGate : struct, IRowGate<T>
     {
         var k = Vector256.Create(center);
         Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
@@ -205,15 +229,21 @@ public sealed unsafe partial class CpuBackend
                 Vector256<float> fs0 = default, fs1 = default, fq0 = default, fq1 = default;
                 for (; i + 16 <= blockEnd; i += 16)
                 {
-                    var g0 = Vector256.Load((float*)dy + i);
-                    var g1 = Vector256.Load((float*)dy + i + 8);
+                    var g0 = gate.Apply(Vector256.Load(dy + i), i).AsSingle();
+                    var g1 = gate.Apply(Vector256.Load(dy + i + 8), i + 8).AsSingle();
+                    if (gated != null)
+                    {
+                        g0.Store((float*)gated + i);
+                        g1.Store((float*)gated + i + 8);
+                    }
                     fs0 += g0; fs1 += g1;
                     fq0 += g0 * (Vector256.Load((float*)x + i) - kf);
                     fq1 += g1 * (Vector256.Load((float*)x + i + 8) - kf);
                 }
                 for (; i + 8 <= blockEnd; i += 8)
                 {
-                    var g0 = Vector256.Load((float*)dy + i);
+                    var g0 = gate.Apply(Vector256.Load(dy + i), i).AsSingle();
+                    if (gated != null) g0.Store((float*)gated + i);
                     fs0 += g0;
                     fq0 += g0 * (Vector256.Load((float*)x + i) - kf);
                 }
@@ -226,8 +256,13 @@ public sealed unsafe partial class CpuBackend
         {
             for (; i <= length - 8; i += 8)
             {
-                var gLo = Vector256.Load((double*)dy + i);
-                var gHi = Vector256.Load((double*)dy + i + 4);
+                var gLo = gate.Apply(Vector256.Load(dy + i), i).AsDouble();
+                var gHi = gate.Apply(Vector256.Load(dy + i + 4), i + 4).AsDouble();
+                if (gated != null)
+                {
+                    gLo.Store((double*)gated + i);
+                    gHi.Store((double*)gated + i + 4);
+                }
                 s0 += gLo; s1 += gHi;
                 q0 += gLo * (Vector256.Load((double*)x + i) - k);
                 q1 += gHi * (Vector256.Load((double*)x + i + 4) - k);
@@ -236,7 +271,9 @@ public sealed unsafe partial class CpuBackend
         double tailSum = 0, tailProduct = 0;
         for (; i < length; i++)
         {
-            double g = double.CreateTruncating(dy[i]);
+            T gt = gate.Apply(dy[i], i);
+            if (gated != null) gated[i] = gt;
+            double g = double.CreateTruncating(gt);
             tailSum += g;
             tailProduct += g * (double.CreateTruncating(x[i]) - center);
         }
@@ -244,9 +281,41 @@ public sealed unsafe partial class CpuBackend
         sumProduct += Vector256.Sum(q0 + q1) + tailProduct;
     }
 
-    // y = x·scale[c] + shift[c] (+ x2·scale2[c]; a missing scale2 counts as 1), through max(0, ·) when relu. y may be x
-    // or x2: every element is read before it is written.
-    private static void ChannelAffineTyped<T>(Shape shape, T* x, T* scale, T* shift, T* y, T* x2, T* scale2, bool relu)
+    /// <summary>A row's ReLU gate: passes g at position i where the gate is open, else 0.</summary>
+    private interface IRowGate<T> where T : unmanaged
+    {
+        Vector256<T> Apply(Vector256<T> g, int i);
+        T Apply(T g, int i);
+    }
+
+    private readonly struct Ungated<T> : IRowGate<T> where T : unmanaged
+    {
+        public Vector256<T> Apply(Vector256<T> g, int i) => g;
+        public T Apply(T g, int i) => g;
+    }
+
+    /// <summary>Open where values[i] &gt; 0 (values: the ReLU's output).</summary>
+    private readonly struct PositiveGate<T>(T* values) : IRowGate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Vector256<T> Apply(Vector256<T> g, int i) => g & Vector256.GreaterThan(Vector256.Load(values + i), Vector256<T>.Zero);
+        public T Apply(T g, int i) => values[i] > T.Zero ? g : T.Zero;
+    }
+
+    /// <summary>
+    /// Open where values[i]·a + b &gt; 0, computed exactly as AffineRow computes the ReLU's input (the same multiply,
+    /// then add, in the same precision), so the gate opens where that ReLU's output is positive.
+    /// </summary>
+    private readonly struct AffineGate<T>(T* values, T a, T b) : IRowGate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector256<T> _a = Vector256.Create(a), _b = Vector256.Create(b);
+
+        public Vector256<T> Apply(Vector256<T> g, int i) => g & Vector256.GreaterThan(Vector256.Load(values + i) * _a + _b, Vector256<T>.Zero);
+        public T Apply(T g, int i) => values[i] * a + b > T.Zero ? g : T.Zero;
+    }
+
+    // y = x·scale[c] + shift[c] (+ x2·scale2[c]; a missing scale2 counts as 1), through max(0, ·) when relu, with x
+    // taken as 0 where the gate is closed. y may be x or x2: every element is read before it is written.
+    private static void ChannelAffineTyped<T>(Shape shape, T* x, T* scale, T* shift, T* y, T* x2, T* scale2, bool relu, GatePointers<T> gate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int channels = shape[1], s = shape[2];
@@ -259,8 +328,9 @@ public sealed unsafe partial class CpuBackend
                 long offset = r * s;
                 T* x2r = x2 == null ? null : x2 + offset;
                 T a2 = scale2 == null ? T.One : scale2[c];
-                if (relu) AffineRow<T, UnaryKernels<T>.Relu>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
-                else AffineRow<T, IdentityRow<T>>(x + offset, scale[c], shift[c], x2r, a2, y + offset, s);
+                if (!gate.Present) AffineRow(x + offset, scale[c], shift[c], x2r, a2, y + offset, s, default(Ungated<T>), relu);
+                else if (gate.Scale == null) AffineRow(x + offset, scale[c], shift[c], x2r, a2, y + offset, s, new PositiveGate<T>(gate.Values + offset), relu);
+                else AffineRow(x + offset, scale[c], shift[c], x2r, a2, y + offset, s, new AffineGate<T>(gate.Values + offset, gate.Scale[c], gate.Shift[c]), relu);
             }
         });
     }
@@ -273,9 +343,16 @@ public sealed unsafe partial class CpuBackend
         public Vector256<T> Invoke(Vector256<T> v) => v;
     }
 
-    /// <summary>y[i] = finish(x[i]·a + b (+ x2[i]·a2)) for i &lt; s; finish is an element kernel (identity, or Relu).</summary>
-    private static void AffineRow<T, TFinish>(T* x, T a, T b, T* x2, T a2, T* y, int s)
-        where T : unmanaged, IFloatingPointIeee754<T> where TFinish : struct, IUnaryKernel<T>
+    private static void AffineRow<T, TGate>(T* x, T a, T b, T* x2, T a2, T* y, int s, TGate gate, bool relu)
+        where T : unmanaged, IFloatingPointIeee754<T> where TGate : struct, IRowGate<T>
+    {
+        if (relu) AffineRow<T, UnaryKernels<T>.Relu, TGate>(x, a, b, x2, a2, y, s, gate);
+        else AffineRow<T, IdentityRow<T>, TGate>(x, a, b, x2, a2, y, s, gate);
+    }
+
+    /// <summary>y[i] = finish(gate(x[i])·a + b (+ x2[i]·a2)) for i &lt; s; finish is an element kernel (identity, or Relu).</summary>
+    private static void AffineRow<T, TFinish, TGate>(T* x, T a, T b, T* x2, T a2, T* y, int s, TGate gate)
+        where T : unmanaged, IFloatingPointIeee754<T> where TFinish : struct, IUnaryKernel<T> where TGate : struct, IRowGate<T>
     {
         var finish = default(TFinish);
         var va = Vector256.Create(a);
@@ -284,15 +361,15 @@ public sealed unsafe partial class CpuBackend
         if (x2 == null)
         {
             for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                finish.Invoke(Vector256.Load(x + i) * va + vb).Store(y + i);
-            for (; i < s; i++) y[i] = finish.Invoke(x[i] * a + b);
+                finish.Invoke(gate.Apply(Vector256.Load(x + i), i) * va + vb).Store(y + i);
+            for (; i < s; i++) y[i] = finish.Invoke(gate.Apply(x[i], i) * a + b);
         }
         else
         {
             var va2 = Vector256.Create(a2);
             for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
-                finish.Invoke(Vector256.Load(x + i) * va + vb + Vector256.Load(x2 + i) * va2).Store(y + i);
-            for (; i < s; i++) y[i] = finish.Invoke(x[i] * a + b + x2[i] * a2);
+                finish.Invoke(gate.Apply(Vector256.Load(x + i), i) * va + vb + Vector256.Load(x2 + i) * va2).Store(y + i);
+            for (; i < s; i++) y[i] = finish.Invoke(gate.Apply(x[i], i) * a + b + x2[i] * a2);
         }
     }
 }

@@ -13,17 +13,32 @@ public abstract partial class GpuBackend
     public void ChannelMeanVar(in TensorView x, in TensorView mean, in TensorView variance)
     {
         RequireFloat32("channel mean/var", x.DType);
-        ChannelSums(SumsMeanVar, x, dy: x, center: x, mean, variance); // dy and center are unused: x fills their slots
+        ChannelSums(SumsMeanVar, x, dy: x, center: x, mean, variance, null, null); // dy and center are unused: x fills their slots
     }
 
-    public void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX)
+    public void ChannelGradSums(in TensorView dy, in TensorView x, in TensorView center, in TensorView sumDy, in TensorView sumDyX,
+        ReluGateView? gate = null, TensorView? gated = null)
     {
         RequireFloat32("channel grad sums", dy.DType);
-        ChannelSums(SumsGrad, x, dy, center, sumDy, sumDyX);
+        ChannelSums(SumsGrad, x, dy, center, sumDy, sumDyX, gate, gated);
+    }
+
+    // The gate modes of norm.c: none, open where values > 0, open where values·scale[c] + shift[c] > 0.
+    private const int GateNone = 0, GatePositive = 1, GateAffine = 2;
+
+    /// <summary>Appends a gate's arguments (mode, values, scale, shift); a missing tensor's slot is filled with x.</summary>
+    private static Launch GateArguments(Launch kernel, ReluGateView? gate, in TensorView x)
+    {
+        int mode = gate is not { } g ? GateNone : g.Scale.HasValue ? GateAffine : GatePositive;
+        var values = gate?.Values ?? x;
+        var scale = gate?.Scale ?? x;
+        var shift = gate?.Shift ?? x;
+        return kernel.Arg(mode).Buffer(values.Buffer).Arg(values.Offset).Buffer(scale.Buffer).Arg(scale.Offset).Buffer(shift.Buffer).Arg(shift.Offset);
     }
 
     /// <summary>The two per-channel results of <paramref name="mode"/> into first[c] and second[c].</summary>
-    private void ChannelSums(int mode, in TensorView x, in TensorView dy, in TensorView center, in TensorView first, in TensorView second)
+    private void ChannelSums(int mode, in TensorView x, in TensorView dy, in TensorView center, in TensorView first, in TensorView second,
+        ReluGateView? gate, TensorView? gated)
     {
         long n = x.Shape[0], s = x.Shape[2];
         int channels = x.Shape[1];
@@ -44,7 +59,9 @@ public abstract partial class GpuBackend
         var partial = Allocate(DType.Float32, 2 * channels * chunks);
         try
         {
-            Kernel(NormFile, "channel_sums").Arg(mode).Buffer(x).Arg(x.Offset).Buffer(dy).Arg(dy.Offset).Buffer(center).Arg(center.Offset)
+            var gatedOut = gated ?? x;
+            var sums = Kernel(NormFile, "channel_sums").Arg(mode).Buffer(x).Arg(x.Offset).Buffer(dy).Arg(dy.Offset).Buffer(center).Arg(center.Offset);
+            GateArguments(sums, gate, x).Arg(gated.HasValue ? 1 : 0).Buffer(gatedOut).Arg(gatedOut.Offset)
                 .Arg(n).Arg(channels).Arg(s).Arg(chunkLength).Arg((int)chunks).Buffer(partial).Run([channels * chunks * local], [local]);
             int finishLocal = GroupSize(chunks);
             Kernel(NormFile, "channel_sums_finish").Arg(mode).Buffer(partial).Arg((int)chunks).Buffer(x).Arg(x.Offset).Arg(s).Arg(length)
@@ -54,7 +71,7 @@ public abstract partial class GpuBackend
     }
 
     public void ChannelAffine(in TensorView x, in TensorView scale, in TensorView shift, in TensorView y, TensorView? x2 = null, TensorView? scale2 = null,
-        bool relu = false)
+        bool relu = false, ReluGateView? gate = null)
     {
         RequireFloat32("channel affine", x.DType);
         if (y.Numel == 0) return;
@@ -67,8 +84,9 @@ public abstract partial class GpuBackend
         // A missing x2 / scale2 is flagged off; x / scale fill the argument slots.
         var second = x2 ?? x;
         var secondScale = scale2 ?? scale;
-        Kernel(NormFile, "channel_affine").Buffer(x).Arg(x.Offset).Buffer(scale).Arg(scale.Offset).Buffer(shift).Arg(shift.Offset)
-            .Buffer(second).Arg(second.Offset).Buffer(secondScale).Arg(secondScale.Offset).Arg(x2.HasValue ? 1 : 0).Arg(scale2.HasValue ? 1 : 0).Arg(relu ? 1 : 0)
+        var affine = Kernel(NormFile, "channel_affine").Buffer(x).Arg(x.Offset).Buffer(scale).Arg(scale.Offset).Buffer(shift).Arg(shift.Offset)
+            .Buffer(second).Arg(second.Offset).Buffer(secondScale).Arg(secondScale.Offset).Arg(x2.HasValue ? 1 : 0).Arg(scale2.HasValue ? 1 : 0).Arg(relu ? 1 : 0);
+        GateArguments(affine, gate, x)
             .Buffer(y).Arg(y.Offset).Arg(channels).Arg(s).Arg(rows).Run([RoundUp(s, across), RoundUp(rows, down)], [across, down]);
     }
 }
