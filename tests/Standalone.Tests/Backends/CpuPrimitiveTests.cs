@@ -163,7 +163,7 @@ public class CpuPrimitiveTests
         new(2, 9, 7, 8, 35, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 35 outputs: three 12-row panels, the last partial
         // Direct convolution (CpuBackend.ConvDirect.cs) for stride-1 "same" kernels on 16² and 8²-like planes.
         new(1, 3, 16, 16, 13, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),   // direct: one image (tiles shared by threads), 13 outputs: a full and a partial panel
-        new(2, 32, 8, 8, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // direct: depth 288, two depth blocks, the partial panel accumulating across them
+        new(2, 80, 8, 8, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // direct: depth 720, two depth blocks of 360, the partial panel accumulating across them
         new(3, 2, 16, 4, 6, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),     // direct: 5×5 "same", a 32-pixel tile spanning 8 rows of 4
         new(2, 3, 32, 32, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),   // 32×32: planes of 1024 pixels stay implicit
         // Weight gradients of 32 or 64 output channels as outer-product tiles (CpuGemm.Outer.cs).
