@@ -401,12 +401,17 @@ public sealed unsafe partial class CpuBackend
             float* image = dy + (long)i * outC * plane;
             for (int r = 0; r < oh1; r++)
                 for (int col = 0; col < ow1; col++, g++)
-                {
                     map[g] = i * grid.ImageStride + r * rowStride + col;
-                    float* source = image + r * ow1 + col, point = dyt + (long)g * outC;
-                    for (int c0 = 0; c0 < outC; c0 += 8)
-                        Avx2.GatherVector256(source + (long)c0 * plane, channels, 4).Store(point + c0);
-                }
+            float* imagePoints = dyt + (long)i * plane * outC;
+            int p0 = 0;
+            // 8 points × 8 channels at a time through an in-register transpose (the gathers it replaced cost 6–12 % of
+            // these weight gradients); a plane's last points, if not a multiple of 8, one gather per 8 channels.
+            for (; p0 <= plane - 8; p0 += 8)
+                for (int c0 = 0; c0 < outC; c0 += 8)
+                    Transpose8x8(image + (long)c0 * plane + p0, plane, imagePoints + (long)p0 * outC + c0, outC);
+            for (; p0 < plane; p0++)
+                for (int c0 = 0; c0 < outC; c0 += 8)
+                    Avx2.GatherVector256(image + p0 + (long)c0 * plane, channels, 4).Store(imagePoints + (long)p0 * outC + c0);
         }
 
         int tile = tapsPerTile == 6 ? 64 : 32;
@@ -421,6 +426,26 @@ public sealed unsafe partial class CpuBackend
                     else CpuGemm.Outer12x32(block, b, outC, xs, offsets + k0, map + g0, c, outC);
                 }
         }
+    }
+
+    /// <summary>dst[j·ldd + r] = src[r·lds + j] for r, j &lt; 8: an 8×8 block transposed in registers (unpacks, shuffles, lane swaps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + lds), r2 = Vector256.Load(src + 2 * lds), r3 = Vector256.Load(src + 3 * lds);
+        Vector256<float> r4 = Vector256.Load(src + 4 * lds), r5 = Vector256.Load(src + 5 * lds), r6 = Vector256.Load(src + 6 * lds), r7 = Vector256.Load(src + 7 * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + ldd);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * ldd);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * ldd);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * ldd);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * ldd);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * ldd);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * ldd);
     }
 
     /// <summary>Copies src[channels, h, w] to the top left of dst[channels, hp, wp] (planes channelStride apart); zeros elsewhere.</summary>
