@@ -14,7 +14,8 @@
 // per image for 64 outputs there). The sums run over k in the same order as the other paths, adding the same products.
 //
 // Planes of a multiple of 1024 floats (32×32 and up) stay on the implicit path: there every input channel's rows of a
-// tile map to the same L1 sets (4 KiB apart), and the tile's B rows no longer fit; measured 3–10 % slower at 32×32.
+// tile map to the same L1 sets (4 KiB apart), and the tile's B rows no longer fit; measured 3–10 % slower at 32×32
+// (and no faster than the implicit path with each image first copied to a channel stride of 1024 + 32 floats).
 // Reading the image directly also leaves the hardware prefetcher a few lines per channel, too scattered to learn, so
 // each thread prefetches the image it will most likely take next: without that the path measured no faster inside a
 // training step than the implicit one (cold activations), with it −1.3 to −1.9 ms on forward and backward input each
