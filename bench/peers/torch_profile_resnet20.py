@@ -10,28 +10,16 @@ import os
 import sys
 
 import torch
-import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_resnet20 import ResNetCifar  # noqa: E402
+from torch_resnet20 import training_step  # noqa: E402
 
 
 def main():
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    model = ResNetCifar().to(memory_format=torch.channels_last)
-    x = torch.randn(128, 1, 32, 32).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (128,))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    model.train()
-
-    def step():
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
+    step = training_step(128, channels_last=True)
     for _ in range(5):
         step()
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:

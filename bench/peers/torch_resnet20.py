@@ -71,7 +71,8 @@ def sgemm(n, reps):
     return statistics.median(rates)
 
 
-def train(reps, steps, batch, channels_last):
+def training_step(batch, channels_last):
+    """One training step on a fixed random batch (forward, cross-entropy, backward, SGD step), as a function."""
     model = ResNetCifar()
     x = torch.randn(batch, 1, 32, 32)
     y = torch.randint(0, 10, (batch,))
@@ -87,6 +88,11 @@ def train(reps, steps, batch, channels_last):
         loss.backward()
         opt.step()
 
+    return step
+
+
+def train(reps, steps, batch, channels_last):
+    step = training_step(batch, channels_last)
     for _ in range(3):
         step()
     rates = []

@@ -158,46 +158,6 @@ public sealed class PoolNormIndexBackendTests(string device) : BackendTest(devic
             BackendAssert.Close(actual, expected, Float32Tolerance, $"affine of {shape} gated where an affine map of the second input is positive");
     }
 
-    [Test]
-    public void GatedChannelGradSumsMatchTheCpu([ValueSource(nameof(ChannelShapes))] Shape shape)
-    {
-        int channels = shape[1];
-        using var dy = Random(shape, 41);
-        using var x = Random(shape, 42);
-        using var values = Random(shape, 43);
-        using var center = Random(new Shape(channels), 44);
-        using var scale = Random(new Shape(channels), 45);
-        using var shift = Random(new Shape(channels), 46);
-        using var dDy = OnDevice(dy);
-        using var dX = OnDevice(x);
-        using var dValues = OnDevice(values);
-        using var dCenter = OnDevice(center);
-        using var dScale = OnDevice(scale);
-        using var dShift = OnDevice(shift);
-        foreach (var (gate, dGate, what) in new[]
-                 {
-                     (new ReluGate(values), new ReluGate(dValues), "values > 0"),
-                     (new ReluGate(values, scale, shift), new ReluGate(dValues, dScale, dShift), "values·scale + shift > 0"),
-                 })
-        {
-            var (expectedSum, expectedProduct, expectedGated) = Tensor.ChannelGradSums(dy, x, center, gate, writeGated: true);
-            var (actualSum, actualProduct, actualGated) = Tensor.ChannelGradSums(dDy, dX, dCenter, dGate, writeGated: true);
-            using (expectedSum)
-            using (expectedProduct)
-            using (expectedGated)
-            using (actualSum)
-            using (actualProduct)
-            using (actualGated)
-            {
-                BackendAssert.Close(actualGated!, expectedGated!, 0, $"gated dy of {shape}, gate {what}");
-                var (absDy, absProduct) = ChannelMagnitudes(expectedGated!, x, center);
-                BackendAssert.Close(actualSum, expectedSum, Array.ConvertAll(absDy, m => ChannelSumTolerance * m), $"Σ dy of {shape}, gate {what}");
-                BackendAssert.Close(actualProduct, expectedProduct, Array.ConvertAll(absProduct, m => ChannelSumTolerance * m),
-                    $"Σ dy·(x − center) of {shape}, gate {what}");
-            }
-        }
-    }
-
     /// <summary>
     /// The batch-norm backward recomputes a fused ReLU's gate from its input (ReluGate(x, scale, shift)) instead of
     /// keeping its output: on the device's own arithmetic, that gate must open exactly where the output is positive,
@@ -254,26 +214,45 @@ public sealed class PoolNormIndexBackendTests(string device) : BackendTest(devic
     [Test]
     public void ChannelGradSumsMatchTheCpu([ValueSource(nameof(ChannelShapes))] Shape shape)
     {
+        int channels = shape[1];
         using var dy = Random(shape, 27);
         using var x = Random(shape, 28, 99, 101);
+        using var values = Random(shape, 43);
+        using var scale = Random(new Shape(channels), 45);
+        using var shift = Random(new Shape(channels), 46);
         var (mean, variance) = x.ChannelMeanVar();
         variance.Dispose();
         using (mean)
         using (var dDy = OnDevice(dy))
         using (var dx = OnDevice(x))
         using (var dMean = OnDevice(mean))
+        using (var dValues = OnDevice(values))
+        using (var dScale = OnDevice(scale))
+        using (var dShift = OnDevice(shift))
         {
-            var (expectedSum, expectedProduct, _) = Tensor.ChannelGradSums(dy, x, mean);
-            var (actualSum, actualProduct, _) = Tensor.ChannelGradSums(dDy, dx, dMean);
-            using (expectedSum)
-            using (expectedProduct)
-            using (actualSum)
-            using (actualProduct)
+            foreach (var (gate, dGate, what) in new (ReluGate?, ReluGate?, string)[]
+                     {
+                         (null, null, "no gate"),
+                         (new ReluGate(values), new ReluGate(dValues), "gate values > 0"),
+                         (new ReluGate(values, scale, shift), new ReluGate(dValues, dScale, dShift), "gate values·scale + shift > 0"),
+                     })
             {
-                // Sums of terms of either sign: the allowed error follows Σ|term| per channel, not the (small) result.
-                var (absDy, absProduct) = ChannelMagnitudes(dy, x, mean);
-                BackendAssert.Close(actualSum, expectedSum, Array.ConvertAll(absDy, m => ChannelSumTolerance * m), $"Σ dy of {shape}");
-                BackendAssert.Close(actualProduct, expectedProduct, Array.ConvertAll(absProduct, m => ChannelSumTolerance * m), $"Σ dy·(x − mean) of {shape}");
+                var (expectedSum, expectedProduct, expectedGated) = Tensor.ChannelGradSums(dy, x, mean, gate, writeGated: gate != null);
+                var (actualSum, actualProduct, actualGated) = Tensor.ChannelGradSums(dDy, dx, dMean, dGate, writeGated: gate != null);
+                using (expectedSum)
+                using (expectedProduct)
+                using (expectedGated)
+                using (actualSum)
+                using (actualProduct)
+                using (actualGated)
+                {
+                    if (gate != null) BackendAssert.Close(actualGated!, expectedGated!, 0, $"gated dy of {shape}, {what}");
+                    // Sums of terms of either sign: the allowed error follows Σ|term| per channel, not the (small) result.
+                    var (absDy, absProduct) = ChannelMagnitudes(expectedGated ?? dy, x, mean);
+                    BackendAssert.Close(actualSum, expectedSum, Array.ConvertAll(absDy, m => ChannelSumTolerance * m), $"Σ dy of {shape}, {what}");
+                    BackendAssert.Close(actualProduct, expectedProduct, Array.ConvertAll(absProduct, m => ChannelSumTolerance * m),
+                        $"Σ dy·(x − mean) of {shape}, {what}");
+                }
             }
         }
     }
