@@ -165,7 +165,8 @@ public class CpuPrimitiveTests
         new(1, 3, 16, 16, 13, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),   // direct: one image (tiles shared by threads), 13 outputs: a full and a partial panel
         new(2, 80, 8, 8, 9, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // direct: depth 720, two depth blocks of 360, the partial panel accumulating across them
         new(3, 2, 16, 4, 6, 5, 5, new(1, 1, 2, 2, 1, 1, 1), true),     // direct: 5×5 "same", a 32-pixel tile spanning 8 rows of 4
-        new(2, 3, 32, 32, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),   // 32×32: planes of 1024 pixels stay implicit
+        new(2, 3, 32, 32, 4, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),   // 32×32: planes of 1024 pixels stay implicit, rows written in place
+        new(2, 4, 6, 64, 6, 3, 3, new(1, 1, 1, 1, 1, 1, 2), false),    // implicit, rows of two column tiles written in place, two groups
         // Weight gradients of 32 or 64 output channels as outer-product tiles (CpuGemm.Outer.cs).
         new(3, 4, 6, 7, 32, 3, 3, new(1, 1, 1, 1, 1, 1, 1), false),    // 12 taps × 32 channels, 36 taps in three tiles
         new(2, 2, 8, 8, 64, 3, 3, new(1, 1, 1, 1, 1, 1, 1), true),     // 6 taps × 64 channels

@@ -17,7 +17,9 @@
 //                    (zeros at the garbage points), so every term is a dot product of contiguous rows. The zeros of dYg
 //                    cancel the reads that cross into a neighbouring image (finite inputs assumed: 0·∞ = NaN).
 // Sharing the padding cuts the grid of the 64-channel 8×8 layer from 100 points per image to 81, which is what the
-// dot products pay for; the forward stacks the number of images that wastes the least of its GEMM column tiles.
+// dot products pay for; the forward stacks the number of images that wastes the least of its GEMM column tiles. When
+// the output rows are whole column tiles (OW a multiple of 32) and nothing is added on the way out, the forward runs
+// the GEMM one grid row at a time instead, writing each output row in place: no garbage points, no copy-out.
 //
 // Stride S = (SH, SW) > 1: phase planes. Output (oh, ow), tap (ki, kj) reads padded pixel (SH·oh + ki·DH, SW·ow + kj·DW).
 // Split the padded image into its phases: phase (py, px) holds the padded pixels (SH·i + py, SW·j + px), so with
@@ -230,7 +232,11 @@ public sealed unsafe partial class CpuBackend
         long channelStride = grid.ChannelLength(count), phaseStride = grid.PhaseLength(count);
         int* offsets = Grow(ref t_offsets, depth);
         grid.FillOffsets(offsets, inCG, channelStride, phaseStride);
-        int rowsMax = grid.StackedRows(count);
+        int rowsMax = grid.StackedRows(count), plane = grid.OH * grid.OW;
+        // Output rows of whole column tiles, with nothing to add on the way out (training: no bias, no fused ReLU): the
+        // GEMM runs row by row of the grid and writes each output row in place — no result grid, no copy-out, no
+        // products over the grid's gap columns (16 → 16 at 32×32: forward 1.73 → 1.55 ms, backward input 1.75 → 1.60).
+        bool rowsInPlace = bias == null && !relu && grid.OW % CpuGemm.OffsetColumnTile == 0;
         int blocks = stacks >= CpuParallel.ThreadCount ? 1 : Math.Min(rowsMax, (CpuParallel.ThreadCount + stacks - 1) / stacks);
         CpuParallel.For(stacks * blocks, item =>
         {
@@ -240,6 +246,18 @@ public sealed unsafe partial class CpuBackend
             grid.Stack(input + (long)n0 * grid.Channels * grid.H * grid.W, images, stacked, channelStride, phaseStride);
             new Span<float>(stacked + grid.Channels * channelStride, grid.Slack).Clear();
 
+            if (rowsInPlace)
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    int i = r / grid.ImageRows, oh = r % grid.ImageRows;
+                    if (oh >= grid.OH) continue; // the padding rows between stacked images
+                    for (int g = 0; g < groups; g++)
+                        CpuGemm.SgemmOffsetRows(outCG, grid.OW, depth, packed + g * packedGroup, stacked + g * inCG * channelStride + r * grid.RowStride,
+                            offsets, output + ((long)(n0 + i) * outChannels + g * outCG) * plane + oh * grid.OW, plane);
+                }
+                return;
+            }
             // Result rows hold the grid columns plus one tile of overhang: a block's last tile may run past the grid.
             int ldc = rowsMax * grid.RowStride + CpuGemm.OffsetColumnTile;
             float* result = Grow(ref t_grid, (long)outChannels * ldc);
