@@ -110,9 +110,9 @@ public sealed partial class Tensor
         ReluGate? gate = null)
     {
         int c = x.Shape[1];
-        CheckChannelVector(scale, c);
-        CheckChannelVector(shift, c);
-        if (scale2 != null) CheckChannelVector(scale2, c);
+        CheckChannelVector(scale, c, "channel_affine");
+        CheckChannelVector(shift, c, "channel_affine");
+        if (scale2 != null) CheckChannelVector(scale2, c, "channel_affine");
         if (x2 != null && x2.Shape != x.Shape) throw new ArgumentException($"channel_affine: second input {x2.Shape} must match {x.Shape}");
         var y = Empty(x.Shape, x.DType, x.Backend);
         using var xv = x.AsChannels("channel_affine");
@@ -131,10 +131,10 @@ public sealed partial class Tensor
         public void Dispose() => values.Dispose();
     }
 
-    private static void CheckChannelVector(Tensor v, int channels)
+    internal static void CheckChannelVector(Tensor v, int channels, string op)
     {
         if (v.Rank != 1 || v.Shape[0] != channels || !v.IsContiguous)
-            throw new ArgumentException($"channel_affine: per-channel vectors must be contiguous [{channels}], got {v.Shape}");
+            throw new ArgumentException($"{op}: per-channel vectors must be contiguous [{channels}], got {v.Shape}");
     }
 
     /// <summary>
@@ -145,7 +145,7 @@ public sealed partial class Tensor
         bool writeGated = false)
     {
         if (dy.Shape != x.Shape) throw new ArgumentException($"channel_grad_sums: dy {dy.Shape} must match x {x.Shape}");
-        CheckChannelVector(center, x.Shape[1]);
+        CheckChannelVector(center, x.Shape[1], "channel_grad_sums");
         using var dyv = dy.AsChannels("channel_grad_sums");
         using var xv = x.AsChannels("channel_grad_sums");
         using var gatev = gate?.AsChannels(x, "channel_grad_sums");
@@ -196,14 +196,8 @@ public readonly record struct ReluGate(Tensor Values, Tensor? Scale = null, Tens
     {
         if (Values.Shape != gated.Shape) throw new ArgumentException($"{op}: gate values {Values.Shape} must match {gated.Shape}");
         if ((Scale == null) != (Shift == null)) throw new ArgumentException($"{op}: a gate needs both scale and shift, or neither");
-        CheckVector(Scale, gated.Shape[1], op);
-        CheckVector(Shift, gated.Shape[1], op);
+        if (Scale != null) Tensor.CheckChannelVector(Scale, gated.Shape[1], op);
+        if (Shift != null) Tensor.CheckChannelVector(Shift, gated.Shape[1], op);
         return new Tensor.GateChannels(Values.AsChannels(op), Scale, Shift);
-    }
-
-    private static void CheckVector(Tensor? v, int channels, string op)
-    {
-        if (v != null && (v.Rank != 1 || v.Shape[0] != channels || !v.IsContiguous))
-            throw new ArgumentException($"{op}: gate scale and shift must be contiguous [{channels}], got {v.Shape}");
     }
 }

@@ -178,4 +178,19 @@ public class TensorTests
         for (int i = 0; i < 5; i++) Step();
         Assert.That(backend.PoolStatistics.Allocated, Is.EqualTo(allocated), "a warm loop should reuse pooled buffers");
     }
+
+    [Test]
+    public void ChannelOpsNameTheOpAndTheShapeWhenAGateOrVectorIsWrong()
+    {
+        using var x = Range(2, 3, 4);
+        using var wrong = Range(2, 4, 3);
+        using var vector = Range(3);
+        using var shortVector = Range(2);
+        var error = Assert.Throws<ArgumentException>(() => Tensor.ChannelGradSums(x, x, vector, new ReluGate(wrong)))!;
+        Assert.That(error.Message, Does.Contain("channel_grad_sums").And.Contain("[2, 4, 3]").And.Contain("[2, 3, 4]"));
+        error = Assert.Throws<ArgumentException>(() => Tensor.ChannelAffine(x, vector, vector, gate: new ReluGate(x, vector)))!;
+        Assert.That(error.Message, Does.Contain("channel_affine").And.Contain("both scale and shift"));
+        error = Assert.Throws<ArgumentException>(() => Tensor.ChannelGradSums(x, x, shortVector))!;
+        Assert.That(error.Message, Does.Contain("channel_grad_sums").And.Contain("[3]").And.Contain("[2]"));
+    }
 }

@@ -128,7 +128,7 @@ public sealed unsafe partial class CpuBackend
         long rows = (long)n * channels;
         long work = rows * s;
         int chunks = (int)Math.Clamp(work / NormParallelThreshold, 1, Math.Max(1, Math.Min(rows, CpuParallel.ThreadCount)));
-        var partial = Scratch(ref t_partialSums, 2 * channels * chunks, clear: true);
+        var partial = Scratch(ref t_partialSums, 2 * channels * chunks);
         long per = (rows + chunks - 1) / chunks;
         CpuParallel.For(chunks, chunk =>
         {
@@ -148,10 +148,11 @@ public sealed unsafe partial class CpuBackend
         return partial;
     }
 
-    private static double[] Scratch(ref double[]? array, int length, bool clear)
+    /// <summary>The calling thread's scratch in array, grown on demand, its first length elements cleared.</summary>
+    private static double[] Scratch(ref double[]? array, int length)
     {
         if (array == null || array.Length < length) array = new double[Math.Max(length, 256)];
-        if (clear) Array.Clear(array, 0, length);
+        Array.Clear(array, 0, length);
         return array;
     }
 
