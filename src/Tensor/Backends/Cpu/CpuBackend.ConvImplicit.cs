@@ -103,6 +103,15 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public void Stack(float* images, int count, float* dst, long channelStride, long phaseStride)
         {
+            if (Strided && SplitsColumnPairs)
+            {
+                for (int c = 0; c < Channels; c++)
+                    for (int i = 0; i < count; i++)
+                        for (int py = 0; py < PhasesH; py++)
+                            GatherColumnPhases(images + ((long)i * Channels + c) * H * W, py,
+                                dst + c * channelStride + py * PhasesW * phaseStride + (long)i * ImageStride, phaseStride);
+                return;
+            }
             if (Strided)
             {
                 for (int c = 0; c < Channels; c++)
@@ -116,6 +125,37 @@ public sealed unsafe partial class CpuBackend
             for (int c = 0; c < Channels; c++) new Span<float>(dst + c * channelStride, Lead).Clear();
             for (int i = 0; i < count; i++)
                 PadPlanes(images + (long)i * Channels * H * W, Channels, H, W, ImageRows, RowStride, dst + Lead + (long)i * ImageStride, channelStride);
+        }
+
+        /// <summary>
+        /// Column stride 2 over 3-wide taps padded by 1 on an even width (ResNet's downsampling): column phase 0 of a row is
+        /// [0, x1, x3, …, x(W−1)] and phase 1 [x0, x2, …, x(W−2), 0], both from one pass over the row (two loads, two
+        /// permutes per 32 floats) instead of a GatherPhase each. ResNet-20, batch 128, interleaved: 3×3 stride 2 16 → 32
+        /// at 32×32 forward 1.036 → 0.894 ms, backward weight 1.117 → 0.953; 32 → 64 at 16×16 1.102 → 0.977 and 1.046 → 0.906.
+        /// </summary>
+        private bool SplitsColumnPairs => SW == 2 && KW == 3 && DW == 1 && PadW == 1 && W % 2 == 0 && Avx512F.IsSupported;
+
+        /// <summary>
+        /// Row phase py of a plane, both column phases at once (SplitsColumnPairs): dst[(px·phaseStride) + i·RowStride + j]
+        /// = plane[SH·i + py − PadH, 2j + px − 1] (0 outside the plane) for px &lt; 2, i &lt; ImageRows, j &lt; RowStride.
+        /// </summary>
+        private void GatherColumnPhases(float* plane, int py, float* dst, long phaseStride)
+        {
+            int rowStride = RowStride, half = W / 2;
+            var (rowLo, rowHi) = ConvTap.ValidRange(ImageRows, H, SH, py - PadH);
+            float* odd = dst, even = dst + phaseStride;
+            new Span<float>(odd, rowLo * rowStride).Clear();
+            new Span<float>(even, rowLo * rowStride).Clear();
+            for (int i = rowLo; i < rowHi; i++)
+            {
+                float* row0 = odd + i * rowStride, row1 = even + i * rowStride;
+                row0[0] = 0f;
+                SplitRowStride2(plane + (long)(SH * i + py - PadH) * W, W, row1, row0 + 1);
+                for (int j = half; j < rowStride; j++) row1[j] = 0f;
+                for (int j = half + 1; j < rowStride; j++) row0[j] = 0f;
+            }
+            new Span<float>(odd + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
+            new Span<float>(even + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
         }
 
         /// <summary>dst[i·RowStride + j] = plane[SH·i + py − PadH, SW·j + px − PadW] (0 outside the plane) for i &lt; ImageRows, j &lt; RowStride.</summary>
@@ -144,6 +184,31 @@ public sealed unsafe partial class CpuBackend
                 for (int j = colHi; j < rowStride; j++) row[j] = 0f;
             }
             new Span<float>(dst + rowHi * rowStride, (ImageRows - rowHi) * rowStride).Clear();
+        }
+    }
+
+    /// <summary>evens[j] = src[2j] and odds[j] = src[2j + 1] for j &lt; width / 2 (width even): two loads and two permutes per 32 floats.</summary>
+    private static void SplitRowStride2(float* src, int width, float* evens, float* odds)
+    {
+        var evenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var oddLanes = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        int b = 0;
+        for (; b <= width - 32; b += 32)
+        {
+            Vector512<float> lo = Vector512.Load(src + b), hi = Vector512.Load(src + b + 16);
+            Avx512F.PermuteVar16x32x2(lo, evenLanes, hi).Store(evens + b / 2);
+            Avx512F.PermuteVar16x32x2(lo, oddLanes, hi).Store(odds + b / 2);
+        }
+        if (b < width)
+        {
+            // 2–30 floats left: masked loads and stores touch nothing past the row or past the width / 2 outputs.
+            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            int rest = width - b;
+            var lo = Avx512F.MaskLoad(src + b, Vector512.LessThan(lanes, Vector512.Create(rest)).AsSingle(), Vector512<float>.Zero);
+            var hi = Avx512F.MaskLoad(src + b + 16, Vector512.LessThan(lanes, Vector512.Create(rest - 16)).AsSingle(), Vector512<float>.Zero);
+            var store = Vector512.LessThan(lanes, Vector512.Create(rest / 2)).AsSingle();
+            Avx512F.MaskStore(evens + b / 2, store, Avx512F.PermuteVar16x32x2(lo, evenLanes, hi));
+            Avx512F.MaskStore(odds + b / 2, store, Avx512F.PermuteVar16x32x2(lo, oddLanes, hi));
         }
     }
 
