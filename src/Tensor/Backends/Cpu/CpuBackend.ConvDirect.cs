@@ -11,7 +11,12 @@
 // (off the top or bottom, or wrapping around a row end), which a per-(tile, tap) lane mask clears. So no padded copy
 // of the input is made (the implicit-GEMM path, CpuBackend.ConvImplicit.cs, copies every image into a padded grid and
 // copies the result grid out), and no garbage grid points are computed (a 64-channel 8×8 layer's grid has 81 points
-// per image for 64 outputs there). The sums run over k in the same order as the other paths, adding the same products.
+// per image for 64 outputs there).
+//
+// The depth runs tap-major (k = tap·C + c, the weights reordered to match) so that the kernel's inner loop walks the
+// channels of one tap: the B row steps by one plane and the tap's masks stay put, with no per-step offset table (32 → 32
+// at 16×16 forward 1.351 → 1.267 ms, 64 → 64 at 8×8 1.337 → 1.269, backward input alike; interleaved). The sums therefore
+// add the same products as the other paths in another order: results agree to rounding, not bit for bit.
 //
 // Planes of a multiple of 1024 floats (32×32 and up) stay on the implicit path: there every input channel's rows of a
 // tile map to the same L1 sets (4 KiB apart), and the tile's B rows no longer fit; measured 3–10 % slower at 32×32
@@ -28,7 +33,7 @@ namespace Standalone.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    [ThreadStatic] private static float[]? t_masks;
+    [ThreadStatic] private static float[]? t_masks, t_tapMajor;
 
     /// <summary>Whether the direct path computes this convolution's forward and backward input (see the header).</summary>
     private static bool UsesDirectConv<T>(in ConvShape s) =>
@@ -55,18 +60,20 @@ public sealed unsafe partial class CpuBackend
     {
         const int columns = CpuGemm.MaskedTileColumns;
         int taps = kernel * kernel, depth = inChannels * taps, plane = h * w, tiles = plane / columns, pad = kernel / 2;
+        // Weights [outChannels, (c, tap)] reordered to [outChannels, (tap, c)], then packed.
+        float* tapMajor = Grow(ref t_tapMajor, (long)outChannels * depth);
+        for (int o = 0; o < outChannels; o++)
+            for (int c = 0; c < inChannels; c++)
+                for (int t = 0; t < taps; t++)
+                    tapMajor[(long)o * depth + t * inChannels + c] = weights[(long)o * depth + c * taps + t];
         float* packed = Grow(ref t_packed, CpuGemm.PackedA8Length(outChannels, depth));
-        CpuGemm.PackA8Panels(weights, depth, outChannels, depth, packed);
+        CpuGemm.PackA8Panels(tapMajor, depth, outChannels, depth, packed);
 
-        // Per k step: the row's offset from the tile, and where its two lane masks start (in vectors, tap-major).
-        int* rows = Grow(ref t_offsets, 2L * depth);
-        for (int c = 0, k = 0; c < inChannels; c++)
-            for (int ki = 0; ki < kernel; ki++)
-                for (int kj = 0; kj < kernel; kj++, k++)
-                {
-                    rows[2 * k] = c * plane + (ki - pad) * w + (kj - pad);
-                    rows[2 * k + 1] = 2 * (ki * kernel + kj);
-                }
+        // Per tap: the offset of its B row (channel 0) from the tile.
+        int* tapOffsets = Grow(ref t_offsets, taps);
+        for (int ki = 0; ki < kernel; ki++)
+            for (int kj = 0; kj < kernel; kj++)
+                tapOffsets[ki * kernel + kj] = (ki - pad) * w + (kj - pad);
 
         // Lane masks per tile and tap: lane j of half hf keeps pixel q = 32t + 16hf + j iff its tap lies in the image.
         var masks = (Vector512<float>*)Grow(ref t_masks, (long)tiles * taps * 2 * 16);
@@ -100,7 +107,7 @@ public sealed unsafe partial class CpuBackend
                     System.Runtime.Intrinsics.X86.Sse.Prefetch1(next + offset);
             }
             for (int t = t0; t < t1; t++)
-                CpuGemm.SgemmMaskedTile(outChannels, depth, packed, image + t * columns, rows, masks + t * taps * 2,
+                CpuGemm.SgemmMaskedTile(outChannels, inChannels, taps, packed, image + t * columns, plane, tapOffsets, masks + t * taps * 2,
                     result + t * columns, plane, bias, relu);
         });
     }

@@ -1,8 +1,8 @@
 // The GEMM of direct convolution (CpuBackend.ConvDirect.cs): one 32-column tile of C whose B rows are read straight
-// from the unpadded image, through an offset per k step and a lane mask that clears the taps falling outside it —
-// AVX-512 masked loads, which read nothing in the cleared lanes (so an address off the image, even off the buffer, is
-// never touched). No padded copy of the input is made and C is the output itself.
-//   C[i, j] = Σ_p A[i, p] · B[p, j],  B[p, j] = mask[tap(p)][j] ? b[offset(p) + j] : 0      (i < m, j < 32)
+// from the unpadded image, through an offset per tap plus a plane per channel and a lane mask per tap that clears the
+// pixels whose tap falls outside it: AVX-512 masked loads, which read nothing in the cleared lanes (so an address off
+// the image, even off the buffer, is never touched). No padded copy of the input is made and C is the output itself.
+//   C[i, j] = Σ_p A[i, p] · B[p, j],  B[tap·C + c, j] = mask[tap][j] ? b[offset[tap] + c·plane + j] : 0   (i < m, j < 32)
 // then + bias[i] and max(0, ·) when asked. A is packed into 8-row panels of the full depth (PackA8Panels).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -33,30 +33,32 @@ internal static unsafe partial class CpuGemm
 
     /// <summary>
     /// C[i, j] = Σ_p A[i, p]·B[p, j] (+ bias[i] when bias is given; through max(0, ·) when relu) for i &lt; m, j &lt; 32,
-    /// overwriting C (rows ldc apart). Row p of B: the 32 floats at b + rows[2p], lanes kept where the two 16-lane masks
-    /// at masks + rows[2p + 1] are set. aPacked comes from PackA8Panels. Single-threaded; requires HasMaskedTile.
+    /// overwriting C (rows ldc apart), over the tap-major depth p = tap·channels + ch: row p of B is the 32 floats at
+    /// b + tapOffsets[tap] + ch·plane, lanes kept where the tap's two 16-lane masks (masks + 2·tap) are set. aPacked comes
+    /// from PackA8Panels of A[m, taps·channels] in that order. Single-threaded; requires HasMaskedTile.
     /// </summary>
-    internal static void SgemmMaskedTile(int m, int k, float* aPacked, float* b, int* rows, Vector512<float>* masks, float* c, nint ldc,
-        float* bias, bool relu)
+    internal static void SgemmMaskedTile(int m, int channels, int taps, float* aPacked, float* b, nint plane, int* tapOffsets, Vector512<float>* masks,
+        float* c, nint ldc, float* bias, bool relu)
     {
+        int k = channels * taps;
         float* tile = Workspace.Current.Tile(8 * MaskedTileColumns);
         int blocks = (k + MaskedDepthBlock - 1) / MaskedDepthBlock, depthBlock = (k + blocks - 1) / blocks;
         for (int p0 = 0; p0 < k; p0 += depthBlock)
         {
-            int kc = Math.Min(depthBlock, k - p0);
-            bool accumulate = p0 > 0, last = p0 + kc == k;
+            int p1 = Math.Min(k, p0 + depthBlock);
+            bool accumulate = p0 > 0, last = p1 == k;
             for (int i = 0; i < m; i += 8)
             {
                 float* aPanel = aPacked + (long)i * k + (long)p0 * 8;
                 float* rowBias = last && bias != null ? bias + i : null;
                 if (m - i >= 8)
                 {
-                    MaskedKernel8x32(kc, aPanel, b, rows + 2 * p0, masks, c + i * ldc, ldc, accumulate, rowBias, last && relu, 8);
+                    MaskedKernel8x32(p0, p1, channels, aPanel, b, plane, tapOffsets, masks, c + i * ldc, ldc, accumulate, rowBias, last && relu, 8);
                 }
                 else
                 {
                     // The last, partial panel accumulates in the tile across depth blocks and is copied out at the end.
-                    MaskedKernel8x32(kc, aPanel, b, rows + 2 * p0, masks, tile, MaskedTileColumns, accumulate, rowBias, last && relu, m - i);
+                    MaskedKernel8x32(p0, p1, channels, aPanel, b, plane, tapOffsets, masks, tile, MaskedTileColumns, accumulate, rowBias, last && relu, m - i);
                     if (last)
                         for (int r = 0; r < m - i; r++)
                             new ReadOnlySpan<float>(tile + r * MaskedTileColumns, MaskedTileColumns).CopyTo(new Span<float>(c + (i + r) * ldc, MaskedTileColumns));
@@ -65,28 +67,34 @@ internal static unsafe partial class CpuGemm
         }
     }
 
-    /// <summary>The 8×32 register tile over kc k steps with masked B rows; writes (or adds to) c, with the epilogue.</summary>
+    /// <summary>
+    /// The 8×32 register tile over depth steps [p0, p1) (tap-major, possibly starting or ending inside a tap) with masked B
+    /// rows; writes (or adds to) c, with the epilogue.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaskedKernel8x32(int kc, float* a, float* b, int* rows, Vector512<float>* masks, float* c, nint ldc, bool accumulate,
-        float* bias, bool relu, int biasRows)
+    private static void MaskedKernel8x32(int p0, int p1, int channels, float* a, float* b, nint plane, int* tapOffsets, Vector512<float>* masks,
+        float* c, nint ldc, bool accumulate, float* bias, bool relu, int biasRows)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, rows += 2)
+        for (int tap = p0 / channels; tap * channels < p1; tap++)
         {
-            float* bp = b + rows[0];
-            Vector512<float>* mask = masks + rows[1];
-            Vector512<float> b0 = Avx512F.MaskLoad(bp, mask[0], Vector512<float>.Zero), b1 = Avx512F.MaskLoad(bp + 16, mask[1], Vector512<float>.Zero), x;
-            x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
-            a += 8;
+            int ch0 = Math.Max(p0 - tap * channels, 0), ch1 = Math.Min(p1 - tap * channels, channels);
+            Vector512<float> m0 = masks[2 * tap], m1 = masks[2 * tap + 1];
+            float* bp = b + tapOffsets[tap] + ch0 * plane;
+            for (int ch = ch0; ch < ch1; ch++, bp += plane, a += 8)
+            {
+                Vector512<float> b0 = Avx512F.MaskLoad(bp, m0, Vector512<float>.Zero), b1 = Avx512F.MaskLoad(bp + 16, m1, Vector512<float>.Zero), x;
+                x = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+                x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+                x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+                x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+                x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+                x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+                x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+            }
         }
         MaskedRow(c, c00, c01, accumulate, bias, 0, biasRows, relu); c += ldc;
         MaskedRow(c, c10, c11, accumulate, bias, 1, biasRows, relu); c += ldc;
