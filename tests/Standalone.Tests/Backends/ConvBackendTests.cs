@@ -41,6 +41,7 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         new("3x3 stride 2 pad 1, 11x48 (CPU: column phases, a block and a tail)", 2, 3, 4, 11, 48, 3, 3, Geometry(stride: 2, pad: 1), true),
         new("3x3 stride 2 pad 1, 32x20 (CPU: column phases, a masked row)", 2, 3, 5, 32, 20, 3, 3, Geometry(stride: 2, pad: 1), false),
         new("3x3 stride 2 pad 1, 32x32, 9 outputs (CPU: direct on phase planes, a partial panel)", 2, 5, 9, 32, 32, 3, 3, Geometry(stride: 2, pad: 1), true),
+        new("3x3 stride 2 pad 1, 16x8 (CPU: direct on phase planes, 4-wide rows)", 2, 3, 4, 16, 8, 3, 3, Geometry(stride: 2, pad: 1), false),
         new("3x3 long weight gradient (split)", 8, 4, 8, 16, 16, 3, 3, Geometry(pad: 1), true),
         new("3x3 pad 1, 8x8, 13 channels (CPU: direct, a partial panel)", 3, 5, 13, 8, 8, 3, 3, Geometry(pad: 1), false),
         new("3x3 pad 1, 32x32 (CPU: implicit)", 2, 3, 4, 32, 32, 3, 3, Geometry(pad: 1), false),
