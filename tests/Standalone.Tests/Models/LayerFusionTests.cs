@@ -51,18 +51,20 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
     }
 
     /// <summary>(stride, padding, kernel, size): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col), the
-    /// pointwise path and (8×8) direct convolution.</summary>
+    /// pointwise path, (8×8) direct convolution and (32×32) the implicit path's masked rows.</summary>
     [TestCase(1, 1, 3, 0)]
     [TestCase(2, 1, 3, 0)]
     [TestCase(2, 0, 1, 0)]
     [TestCase(1, 0, 1, 0)]
     [TestCase(1, 1, 3, 8)]
+    [TestCase(1, 1, 3, 32)]
     public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel, int size)
     {
         using var scope = TensorScope.Begin();
         var rng = new Rng(21);
-        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, 5, 9, 11) : new Shape(3, 5, size, size), 0, 1, rng);
-        using var w = Tensor.RandomNormal(new Shape(7, 5, kernel, kernel), 0, 0.3, rng);
+        int channels = size == 32 ? 9 : 5; // 32×32 with 8 or more input channels: the implicit path's masked rows
+        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, channels, 9, 11) : new Shape(3, channels, size, size), 0, 1, rng);
+        using var w = Tensor.RandomNormal(new Shape(7, channels, kernel, kernel), 0, 0.3, rng);
         using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
         var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);
         foreach (var bias in new[] { b, null })
