@@ -63,14 +63,8 @@ public sealed unsafe partial class CpuBackend
     {
         const int columns = CpuGemm.MaskedTileColumns;
         int taps = kernel * kernel, depth = inChannels * taps, plane = h * w, tiles = plane / columns, pad = kernel / 2;
-        // Weights [outChannels, (c, tap)] reordered to [outChannels, (tap, c)], then packed.
-        float* tapMajor = Grow(ref t_tapMajor, (long)outChannels * depth);
-        for (int o = 0; o < outChannels; o++)
-            for (int c = 0; c < inChannels; c++)
-                for (int t = 0; t < taps; t++)
-                    tapMajor[(long)o * depth + t * inChannels + c] = weights[(long)o * depth + c * taps + t];
         float* packed = Grow(ref t_packed, CpuGemm.PackedA8Length(outChannels, depth));
-        CpuGemm.PackA8Panels(tapMajor, depth, outChannels, depth, packed);
+        PackTapMajor(weights, outChannels, inChannels, taps, packed);
 
         // Per tap: the offset of its B row (channel 0) from the tile.
         int* tapOffsets = Grow(ref t_offsets, taps);
@@ -114,6 +108,21 @@ public sealed unsafe partial class CpuBackend
                     result + t * columns, plane, bias, relu);
         });
     }
+    /// <summary>
+    /// weights [outChannels, (c, tap)] (row-major, as a convolution's) reordered to [outChannels, (tap, c)] and packed
+    /// into 8-row panels: CpuGemm.SgemmMaskedTile's A for a tap-major depth.
+    /// </summary>
+    private static void PackTapMajor(float* weights, int outChannels, int inChannels, int taps, float* packed)
+    {
+        int depth = inChannels * taps;
+        float* tapMajor = Grow(ref t_tapMajor, (long)outChannels * depth);
+        for (int o = 0; o < outChannels; o++)
+            for (int c = 0; c < inChannels; c++)
+                for (int t = 0; t < taps; t++)
+                    tapMajor[(long)o * depth + t * inChannels + c] = weights[(long)o * depth + c * taps + t];
+        CpuGemm.PackA8Panels(tapMajor, depth, outChannels, depth, packed);
+    }
+
     [ThreadStatic] private static float[]? t_phases;
 
     /// <summary>
@@ -138,13 +147,8 @@ public sealed unsafe partial class CpuBackend
     {
         const int columns = CpuGemm.MaskedTileColumns, taps = 9;
         int inC = s.InC, outC = s.OutC, h = s.H, w = s.W, oh = s.OH, ow = s.OW, plane = oh * ow, tiles = plane / columns, depth = inC * taps;
-        float* tapMajor = Grow(ref t_tapMajor, (long)outC * depth);
-        for (int o = 0; o < outC; o++)
-            for (int c = 0; c < inC; c++)
-                for (int t = 0; t < taps; t++)
-                    tapMajor[(long)o * depth + t * inC + c] = weights[(long)o * depth + c * taps + t];
         float* packed = Grow(ref t_packed, CpuGemm.PackedA8Length(outC, depth));
-        CpuGemm.PackA8Panels(tapMajor, depth, outC, depth, packed);
+        PackTapMajor(weights, outC, inC, taps, packed);
 
         // Tap (ki, kj): phase (py, px) = (ki ≠ 1, kj ≠ 1), shifted by (−1 if ki = 0, −1 if kj = 0).
         int* tapOffsets = Grow(ref t_offsets, taps);

@@ -316,16 +316,7 @@ public sealed unsafe partial class CpuBackend
         var allLanes = maskedRows ? (Vector512<float>*)Grow(ref t_allLanes, 2L * taps * 16) : null;
         if (maskedRows)
         {
-            float* reordered = Grow(ref t_tapMajor, (long)outCG * depth);
-            for (int g = 0; g < groups; g++)
-            {
-                float* wg = weights + (long)g * outCG * depth;
-                for (int o = 0; o < outCG; o++)
-                    for (int c = 0; c < inCG; c++)
-                        for (int t = 0; t < taps; t++)
-                            reordered[(long)o * depth + t * inCG + c] = wg[(long)o * depth + c * taps + t];
-                CpuGemm.PackA8Panels(reordered, depth, outCG, depth, packedTap + g * packedTapGroup);
-            }
+            for (int g = 0; g < groups; g++) PackTapMajor(weights + (long)g * outCG * depth, outCG, inCG, taps, packedTap + g * packedTapGroup);
             for (int t = 0; t < 2 * taps; t++) allLanes[t] = Vector512<float>.AllBitsSet;
         }
         int blocks = stacks >= CpuParallel.ThreadCount ? 1 : Math.Min(rowsMax, (CpuParallel.ThreadCount + stacks - 1) / stacks);

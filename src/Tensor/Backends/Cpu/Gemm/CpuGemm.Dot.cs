@@ -101,14 +101,7 @@ internal static unsafe partial class CpuGemm
         {
             // Depth tail: add the remaining products element by element into the matching lanes.
             float* tail = stackalloc float[16];
-            for (int r = 0; r < 4; r++)
-                for (int q = 0; q < 4; q++)
-                {
-                    float* ar = a + r * lda, bq = q == 0 ? b : q == 1 ? b1 : q == 2 ? b2 : b3;
-                    float t = 0f;
-                    for (int pp = p; pp < kc; pp++) t += ar[pp] * bq[pp];
-                    tail[r * 4 + q] = t;
-                }
+            DepthTail(4, p, kc, a, lda, b, b1, b2, b3, tail);
             sums += Vector512.Load(tail);
         }
         sums *= Vector512.Create(alpha);
@@ -169,14 +162,7 @@ internal static unsafe partial class CpuGemm
         {
             float* tail = stackalloc float[32];
             new Span<float>(tail + 24, 8).Clear();
-            for (int r = 0; r < 6; r++)
-                for (int q = 0; q < 4; q++)
-                {
-                    float* ar = a + r * lda, bq = q == 0 ? b : q == 1 ? b1 : q == 2 ? b2 : b3;
-                    float t = 0f;
-                    for (int pp = p; pp < kc; pp++) t += ar[pp] * bq[pp];
-                    tail[r * 4 + q] = t;
-                }
+            DepthTail(6, p, kc, a, lda, b, b1, b2, b3, tail);
             sums += Vector512.Load(tail);
             sums45 += Vector512.Load(tail + 16);
         }
@@ -188,6 +174,19 @@ internal static unsafe partial class CpuGemm
         StoreRow4(c + 3 * ldc, sums.GetUpper().GetUpper(), beta);
         StoreRow4(c + 4 * ldc, sums45.GetLower().GetLower(), beta);
         StoreRow4(c + 5 * ldc, sums45.GetLower().GetUpper(), beta);
+    }
+
+    /// <summary>tail[r·4 + q] = Σ_{p ≤ pp &lt; kc} a[r·lda + pp]·b_q[pp] for r &lt; rows, q &lt; 4: a dot block's depth tail, element by element.</summary>
+    private static void DepthTail(int rows, int p, int kc, float* a, nint lda, float* b, float* b1, float* b2, float* b3, float* tail)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < 4; q++)
+            {
+                float* ar = a + r * lda, bq = q == 0 ? b : q == 1 ? b1 : q == 2 ? b2 : b3;
+                float t = 0f;
+                for (int pp = p; pp < kc; pp++) t += ar[pp] * bq[pp];
+                tail[r * 4 + q] = t;
+            }
     }
 
     /// <summary>Each 128-bit lane l of the result is [Σ_lane_l(w), Σ_lane_l(x), Σ_lane_l(y), Σ_lane_l(z)].</summary>
