@@ -35,6 +35,7 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         new("3x3 depthwise, no bias", 2, 6, 6, 9, 9, 3, 3, Geometry(pad: 1, groups: 6), false),
         new("1x1 pointwise", 3, 8, 5, 6, 7, 1, 1, Geometry(), true),
         new("1x1 stride 2 groups 2, no bias", 2, 4, 4, 9, 9, 1, 1, Geometry(stride: 2, groups: 2), false),
+        new("1x1 stride 2, 16x16, bias (CPU: masked tile)", 2, 5, 9, 16, 16, 1, 1, Geometry(stride: 2), true),
         new("5x3 per-axis stride, pad, dilation", 2, 2, 3, 11, 7, 5, 3, new Conv2dParams(2, 1, 2, 1, 1, 2, 1), true),
         new("2x2 stride 3, unread pixels", 2, 3, 4, 8, 8, 2, 2, Geometry(stride: 3), true),
         new("3x3 stride 2, 16->32 channels", 3, 16, 32, 16, 16, 3, 3, Geometry(stride: 2, pad: 1), false),

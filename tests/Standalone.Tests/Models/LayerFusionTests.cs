@@ -51,10 +51,12 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
     }
 
     /// <summary>(stride, padding, kernel, size): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col), the
-    /// pointwise path, (8×8) direct convolution and (32×32) the implicit path's masked rows.</summary>
+    /// pointwise path, (8×8) direct convolution, (32×32) the implicit path's masked rows and (1×1 stride 2 at 16×16)
+    /// the strided pointwise masked tile.</summary>
     [TestCase(1, 1, 3, 0)]
     [TestCase(2, 1, 3, 0)]
     [TestCase(2, 0, 1, 0)]
+    [TestCase(2, 0, 1, 16)]
     [TestCase(1, 0, 1, 0)]
     [TestCase(1, 1, 3, 8)]
     [TestCase(1, 1, 3, 32)]

@@ -90,6 +90,7 @@ public sealed unsafe partial class CpuBackend
     {
         if (UsesDirectConv<T>(s)) DirectForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
         else if (UsesDirectStride2<T>(s)) DirectStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
+        else if (UsesDirectPointwiseStride2<T>(s)) PointwiseStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
         else if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: true);

@@ -187,4 +187,54 @@ public sealed unsafe partial class CpuBackend
                     result + t * columns, plane, bias, relu);
         });
     }
+    [ThreadStatic] private static float[]? t_spareRow;
+
+    /// <summary>
+    /// Whether the forward of a 1×1 stride-2 convolution without padding (ResNet's projection shortcut) runs on the
+    /// masked tile (PointwiseStride2Forward): even input sides, an output plane that splits into masked tiles as in
+    /// UsesDirectConv, at least one image per thread. (Its backward input the same way — phase plane, then dx's rows
+    /// written once — measured 20 % faster with dx in cache and 10 % slower without, so it stays on col2im.)
+    /// </summary>
+    private static bool UsesDirectPointwiseStride2<T>(in ConvShape s) =>
+        typeof(T) == typeof(float) && CpuGemm.HasMaskedTile && s.Groups == 1 && s.KH == 1 && s.KW == 1
+        && s.P.StrideH == 2 && s.P.StrideW == 2 && s.P.PadH == 0 && s.P.PadW == 0 && s.H == 2 * s.OH && s.W == 2 * s.OW
+        && s.OH * s.OW % CpuGemm.MaskedTileColumns == 0 && (s.OW % CpuGemm.MaskedTileColumns == 0 || CpuGemm.MaskedTileColumns % s.OW == 0)
+        && s.Batch >= CpuParallel.ThreadCount;
+
+    /// <summary>The masked tile's lane masks for one tap that keeps every lane.</summary>
+    private static Vector512<float>* AllLanes()
+    {
+        var lanes = (Vector512<float>*)Grow(ref t_masks, 2 * 16);
+        lanes[0] = lanes[1] = Vector512<float>.AllBitsSet;
+        return lanes;
+    }
+
+    /// <summary>
+    /// y = W·x[:, even rows, even columns] (+ bias, through ReLU when relu): each image's even-even phase gathered once,
+    /// then one masked tile per 32 output pixels straight into y (no im2col matrix, no packed B, bias and ReLU in
+    /// registers). ResNet-20's 16 → 32 shortcut, interleaved against im2col + GEMM: batch 128 without bias 0.186 → 0.180
+    /// and 0.205 → 0.205 ms, 32 → 64 0.176 → 0.140 and 0.180 → 0.143; inference (batch 256, bias and ReLU, which that
+    /// path applied in a second, partly scalar pass) 4.54 → 0.62 and 4.65 → 0.64 ms.
+    /// </summary>
+    private static void PointwiseStride2Forward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu)
+    {
+        const int columns = CpuGemm.MaskedTileColumns;
+        int inC = s.InC, outC = s.OutC, h = s.H, width = s.W, oh = s.OH, ow = s.OW, plane = oh * ow, tiles = plane / columns;
+        float* packed = Grow(ref t_packed, CpuGemm.PackedA8Length(outC, inC));
+        CpuGemm.PackA8Panels(w, inC, outC, inC, packed);
+        int* offset = Grow(ref t_offsets, 1);
+        offset[0] = 0;
+        var lanes = AllLanes();
+        CpuParallel.For(s.Batch, n =>
+        {
+            float* phase = Grow(ref t_phases, (long)inC * plane);
+            float* odd = Grow(ref t_spareRow, ow); // the odd columns, not needed
+            for (int c = 0; c < inC; c++)
+                for (int i = 0; i < oh; i++)
+                    SplitRowStride2(x + (((long)n * inC + c) * h + 2 * i) * width, width, phase + (long)c * plane + i * ow, odd);
+            for (int t = 0; t < tiles; t++)
+                CpuGemm.SgemmMaskedTile(outC, inC, 1, packed, phase + t * columns, plane, offset, lanes, y + (long)n * outC * plane + t * columns,
+                    plane, bias, relu);
+        });
+    }
 }
