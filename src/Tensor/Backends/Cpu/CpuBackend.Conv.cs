@@ -111,12 +111,24 @@ public sealed unsafe partial class CpuBackend
         }
         if (bias == null && !relu) return;
         T* yImage = y + (long)n * s.OutC * plane;
-        for (int c = 0; c < s.OutC; c++)
+        for (int c = 0; c < s.OutC; c++) BiasRelu(yImage + (long)c * plane, plane, bias == null ? T.Zero : bias[c], relu);
+    }
+
+    /// <summary>row[i] = row[i] + shift, through max(0, ·) when relu (as the Relu kernel: NaN becomes 0), in one vectorized pass.</summary>
+    private static void BiasRelu<T>(T* row, int length, T shift, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v = Vector256.Create(shift);
+        int i = 0;
+        for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
         {
-            var row = new Span<T>(yImage + (long)c * plane, plane);
-            if (bias != null) TensorPrimitives.Add(row, bias[c], row);
-            if (relu)
-                for (int i = 0; i < row.Length; i++) row[i] = row[i] > T.Zero ? row[i] : T.Zero; // as the Relu kernel: NaN → 0
+            var t = Vector256.Load(row + i) + v;
+            if (relu) t = Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<T>.Zero), t, Vector256<T>.Zero);
+            t.Store(row + i);
+        }
+        for (; i < length; i++)
+        {
+            T t = row[i] + shift;
+            row[i] = !relu || t > T.Zero ? t : T.Zero;
         }
     }
 
