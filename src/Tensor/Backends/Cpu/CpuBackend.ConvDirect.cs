@@ -201,11 +201,11 @@ public sealed unsafe partial class CpuBackend
         && s.OH * s.OW % CpuGemm.MaskedTileColumns == 0 && (s.OW % CpuGemm.MaskedTileColumns == 0 || CpuGemm.MaskedTileColumns % s.OW == 0)
         && s.Batch >= CpuParallel.ThreadCount;
 
-    /// <summary>The masked tile's lane masks for one tap that keeps every lane.</summary>
-    private static Vector512<float>* AllLanes()
+    /// <summary>The masked tile's lane masks (two vectors per tap) for taps that keep every lane: a padded or gathered B.</summary>
+    private static Vector512<float>* AllLanes(int taps)
     {
-        var lanes = (Vector512<float>*)Grow(ref t_masks, 2 * 16);
-        lanes[0] = lanes[1] = Vector512<float>.AllBitsSet;
+        var lanes = (Vector512<float>*)Grow(ref t_masks, 2L * taps * 16);
+        for (int t = 0; t < 2 * taps; t++) lanes[t] = Vector512<float>.AllBitsSet;
         return lanes;
     }
 
@@ -224,7 +224,7 @@ public sealed unsafe partial class CpuBackend
         CpuGemm.PackA8Panels(w, inC, outC, inC, packed);
         int* offset = Grow(ref t_offsets, 1);
         offset[0] = 0;
-        var lanes = AllLanes();
+        var lanes = AllLanes(1);
         CpuParallel.For(s.Batch, n =>
         {
             float* phase = Grow(ref t_phases, (long)inC * plane);
