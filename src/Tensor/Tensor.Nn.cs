@@ -24,18 +24,28 @@ public sealed partial class Tensor
         return new Shape(x[0], weight[0], oh, ow);
     }
 
-    /// <summary>The convolution (+ bias), through max(0, ·) as it is written when <paramref name="relu"/>.</summary>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, bool relu = false)
+    /// <summary>
+    /// The convolution (+ bias) (+ residual, which must have the output's shape), through max(0, ·) when
+    /// <paramref name="relu"/> — all applied as the output is written where the backend can (a residual block's closing
+    /// convolution, shortcut sum and ReLU in inference). Equal to the separate ops: ((conv + bias) + residual) rounds alike.
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, in Conv2dParams p, bool relu = false, Tensor? residual = null)
     {
         x.CheckBinary(weight, "conv2d");
         var shape = Conv2dOutputShape(x.Shape, weight.Shape, p);
         if (bias != null && (bias.Rank != 1 || bias.Shape[0] != weight.Shape[0]))
             throw new ArgumentException($"conv2d: bias must be [{weight.Shape[0]}], got {bias.Shape}");
+        if (residual != null)
+        {
+            x.CheckBinary(residual, "conv2d");
+            if (residual.Shape != shape) throw new ArgumentException($"conv2d: residual must have the output's shape {shape}, got {residual.Shape}");
+        }
         var y = Empty(shape, x.DType, x.Backend);
         using var xc = x.Contiguous();
         using var wc = weight.Contiguous();
         using var bc = bias?.Contiguous();
-        using (OpProfiler.Measure("conv2d_forward", x.Backend)) x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p, relu);
+        using var rc = residual?.Contiguous();
+        using (OpProfiler.Measure("conv2d_forward", x.Backend)) x.Backend.Conv2dForward(xc.View, wc.View, bc?.View, y.View, p, relu, rc?.View);
         return y;
     }
 

@@ -61,8 +61,8 @@ public sealed class Conv2d : Module, IRecordsShapes
     /// This convolution followed by <paramref name="bn"/>, then + <paramref name="residual"/> when given, then a ReLU
     /// when <paramref name="relu"/>. Fused as <see cref="LayerFusion"/> describes. In pure inference the batch norm is
     /// folded into the convolution: with s = γ / √(σ² + ε), W' = W·s per output channel and b' = β + (b − μ)·s, so the
-    /// normalisation adds no pass over the activations (the convolution adds its bias, and applies the ReLU, while
-    /// writing its output).
+    /// normalisation adds no pass over the activations (the convolution adds its bias and the residual, and applies the
+    /// ReLU, while writing its output).
     /// </summary>
     public Variable Forward(Variable x, BatchNorm2d bn, bool relu = false, Variable? residual = null)
     {
@@ -83,10 +83,9 @@ public sealed class Conv2d : Module, IRecordsShapes
         using var centred = Bias is null ? bn.RunningMean.Affine(-1, 0) : Bias.Data.Sub(bn.RunningMean);
         using var shifted = centred.Mul(scale);
         using var bias = bn.Bias.Data.Add(shifted);
-        var folded = Tensor.Conv2d(x.Data, weight, bias, Geometry, relu && residual == null);
+        var folded = Tensor.Conv2d(x.Data, weight, bias, Geometry, relu, residual?.Data);
         (LastInputShape, LastOutputShape) = (x.Shape, folded.Shape);
-        if (residual == null) return Variable.Constant(folded);
-        using (folded) return Variable.Constant(folded.Apply(relu ? BinaryOp.AddRelu : BinaryOp.Add, residual.Data));
+        return Variable.Constant(folded);
     }
 }
 

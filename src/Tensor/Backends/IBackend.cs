@@ -38,9 +38,11 @@ public interface IBackend
     /// </summary>
     void MatMul(in TensorView a, bool transA, in TensorView b, bool transB, in TensorView c, double alpha, double beta);
 
-    /// <summary>y = conv(x, weight) (+ bias); with relu, max(0, ·) of that, applied as the output is written where the
-    /// backend can (inference: a batch norm folded into the convolution, then its ReLU, in one pass).</summary>
-    void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false);
+    /// <summary>y = conv(x, weight) (+ bias) (+ residual, shaped like y); with relu, max(0, ·) of that, applied as the
+    /// output is written where the backend can (inference: a batch norm folded into the convolution, then the block's
+    /// shortcut and its ReLU, in one pass). Each output rounds as ((conv + bias) + residual), as separate ops would.</summary>
+    void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false,
+        TensorView? residual = null);
     void Conv2dBackwardInput(in TensorView dy, in TensorView weight, in TensorView dx, in Conv2dParams p);
     /// <summary>Writes dWeight (and dBias = Σ dY over n,h,w when given).</summary>
     void Conv2dBackwardWeight(in TensorView dy, in TensorView x, in TensorView dWeight, TensorView? dBias, in Conv2dParams p);

@@ -80,16 +80,20 @@ KERNEL conv_channels_outer(GLOBAL const float* y, i64 y_offset, GLOBAL float* ro
     rows[(i64)row * plane + p] = y[y_offset + ((i64)(first + n) * channels + c) * plane + p];
 }
 
-/// y[n, c, p] += bias[c]; work item (p, n·C + c).
-/// y += bias[channel], then max(0, ·) when relu (a batch norm folded into the convolution, and its ReLU, in one pass).
-KERNEL conv_bias_add(GLOBAL float* y, i64 y_offset, GLOBAL const float* bias, i64 bias_offset, int batch, int channels, int plane, int relu)
+/// The forward's epilogue, work item (p, n·C + c): y[n, c, p] (+ bias[c] when has_bias) (+ residual[n, c, p] when
+/// has_residual), then max(0, ·) when relu — a batch norm folded into the convolution, the block's shortcut and its
+/// ReLU in one pass, rounded as the separate adds would be. Absent inputs are passed as y and not read.
+KERNEL conv_epilogue(GLOBAL float* y, i64 y_offset, GLOBAL const float* bias, i64 bias_offset, int has_bias,
+    GLOBAL const float* residual, i64 residual_offset, int has_residual, int batch, int channels, int plane, int relu)
 {
     int p = (int)GID(0), row = (int)GID(1);
     int channel = row % channels;
     if (p >= plane || row >= batch * channels) return;
-    i64 at = y_offset + (i64)row * plane + p;
-    float v = y[at] + bias[bias_offset + channel];
-    y[at] = relu && !(v > 0.0f) ? 0.0f : v;
+    i64 at = (i64)row * plane + p;
+    float v = y[y_offset + at];
+    if (has_bias) v += bias[bias_offset + channel];
+    if (has_residual) v += residual[residual_offset + at];
+    y[y_offset + at] = relu && !(v > 0.0f) ? 0.0f : v;
 }
 
 #define BIAS_GRAD_GROUP 256

@@ -80,6 +80,50 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
         }
     }
 
+    /// <summary>The residual added as the output is written (the masked-tile paths: direct at 8×8 and 16×16, the implicit
+    /// path's masked rows at 32×32, the strided ones) or in a pass after it (the others), with and without bias and ReLU,
+    /// must equal the convolution, then the sum, then the ReLU, bit for bit. Seven outputs: a partial panel.</summary>
+    [TestCase(1, 1, 3, 0)]
+    [TestCase(2, 1, 3, 16)]
+    [TestCase(2, 0, 1, 16)]
+    [TestCase(1, 0, 1, 0)]
+    [TestCase(1, 1, 3, 8)]
+    [TestCase(1, 1, 3, 16)]
+    [TestCase(1, 1, 3, 32)]
+    public void ConvolutionWithResidualEqualsTheSeparateOps(int stride, int padding, int kernel, int size)
+    {
+        using var scope = TensorScope.Begin();
+        var rng = new Rng(23);
+        int channels = size == 32 ? 9 : 5;
+        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, channels, 9, 11) : new Shape(3, channels, size, size), 0, 1, rng);
+        using var w = Tensor.RandomNormal(new Shape(7, channels, kernel, kernel), 0, 0.3, rng);
+        using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
+        var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);
+        using var plainShape = Tensor.Conv2d(x, w, null, p);
+        using var residual = Tensor.RandomNormal(plainShape.Shape, 0, 1, rng);
+        foreach (var bias in new[] { b, null })
+            foreach (bool relu in new[] { true, false })
+            {
+                using var fused = Tensor.Conv2d(x, w, bias, p, relu, residual);
+                using var plain = Tensor.Conv2d(x, w, bias, p);
+                using var separate = plain.Apply(relu ? BinaryOp.AddRelu : BinaryOp.Add, residual);
+                var expected = separate.ToArray<float>();
+                if (relu) Assert.That(expected.Count(v => v == 0), Is.InRange(expected.Length / 5, expected.Length * 4 / 5), "about half the outputs should be clipped");
+                Assert.That(fused.ToArray<float>(), Is.EqualTo(expected), $"{(bias == null ? "without" : "with")} bias, relu {relu}");
+            }
+    }
+
+    [Test]
+    public void ConvolutionRejectsAResidualOfAnotherShape()
+    {
+        using var scope = TensorScope.Begin();
+        using var x = Tensor.Zeros(new Shape(2, 3, 8, 8), backend: Backend);
+        using var w = Tensor.Zeros(new Shape(4, 3, 3, 3), backend: Backend);
+        using var residual = Tensor.Zeros(new Shape(2, 4, 6, 6), backend: Backend);
+        var error = Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, w, null, new Conv2dParams(1, 1, 0, 0, 1, 1, 1), residual: residual.Reshape(2, 4, 3, 12)));
+        Assert.That(error!.Message, Does.Contain("residual").And.Contain("[2, 4, 6, 6]"));
+    }
+
     [Test]
     public void AddReluEqualsTheSumThenRelu()
     {

@@ -53,13 +53,20 @@ public sealed unsafe partial class CpuBackend
         public bool ImagesInParallel => Batch >= CpuParallel.ThreadCount && CpuParallel.ThreadCount > 1;
     }
 
-    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false)
+    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false,
+        TensorView? residual = null)
     {
         var s = new ConvShape(x, weight, y, p);
         switch (x.DType)
         {
-            case DType.Float32: ConvForward(s, Pointer<float>(x), Pointer<float>(weight), bias is { } b ? Pointer<float>(b) : null, Pointer<float>(y), relu); break;
-            case DType.Float64: ConvForward(s, Pointer<double>(x), Pointer<double>(weight), bias is { } b64 ? Pointer<double>(b64) : null, Pointer<double>(y), relu); break;
+            case DType.Float32:
+                ConvForward(s, Pointer<float>(x), Pointer<float>(weight), bias is { } b ? Pointer<float>(b) : null, Pointer<float>(y), relu,
+                    residual is { } r ? Pointer<float>(r) : null);
+                break;
+            case DType.Float64:
+                ConvForward(s, Pointer<double>(x), Pointer<double>(weight), bias is { } b64 ? Pointer<double>(b64) : null, Pointer<double>(y), relu,
+                    residual is { } r64 ? Pointer<double>(r64) : null);
+                break;
             default: throw Unsupported("conv2d forward", x.DType);
         }
     }
@@ -86,14 +93,51 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// y = conv(x, w) (+ bias) (+ residual), through max(0, ·) when relu. The masked-tile paths add the residual in
+    /// registers as they write y, which saves inference's residual blocks their separate add-and-ReLU pass (ResNet-20,
+    /// batch 256: 54.4 → 52.0 ms a pass, interleaved); the others add it in a pass afterwards. Either way each output is
+    /// ((Σ + bias) + residual) rounded in that order, as a separate add would give.
+    /// </summary>
+    private static void ConvForward<T>(ConvShape s, T* x, T* w, T* bias, T* y, bool relu, T* residual) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesDirectConv<T>(s)) DirectForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
-        else if (UsesDirectStride2<T>(s)) DirectStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
-        else if (UsesDirectPointwiseStride2<T>(s)) PointwiseStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
-        else if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu);
+        if (residual != null && !ResidualInEpilogue<T>(s, bias != null))
+        {
+            ConvForward(s, x, w, bias, y, relu: false, residual: null);
+            AddResidual(y, residual, (long)s.Batch * s.OutC * s.OutPlane, relu);
+        }
+        else if (UsesDirectConv<T>(s)) DirectForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
+        else if (UsesDirectStride2<T>(s)) DirectStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
+        else if (UsesDirectPointwiseStride2<T>(s)) PointwiseStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
+        else if (UsesImplicitGemm<T>(s)) ImplicitForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: false));
         else for (int n = 0; n < s.Batch; n++) ConvForwardImage(s, n, x, w, bias, y, relu, parallelGemm: true);
+    }
+
+    /// <summary>Whether ConvForward's path for s adds a residual in its epilogue (the masked-tile paths).</summary>
+    private static bool ResidualInEpilogue<T>(in ConvShape s, bool hasBias) =>
+        UsesDirectConv<T>(s) || UsesDirectStride2<T>(s) || UsesDirectPointwiseStride2<T>(s)
+        || (UsesImplicitGemm<T>(s) && ImplicitMaskedRows(InputGrid(s), s.Groups, hasBias));
+
+    /// <summary>y = y + residual over length elements, through max(0, ·) when relu (as the AddRelu kernel: NaN becomes 0).</summary>
+    private static void AddResidual<T>(T* y, T* residual, long length, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const long chunk = 1 << 16;
+        CpuParallel.For((int)((length + chunk - 1) / chunk), item =>
+        {
+            long i = item * chunk, end = Math.Min(length, i + chunk);
+            for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var t = Vector256.Load(y + i) + Vector256.Load(residual + i);
+                if (relu) t = Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<T>.Zero), t, Vector256<T>.Zero);
+                t.Store(y + i);
+            }
+            for (; i < end; i++)
+            {
+                T t = y[i] + residual[i];
+                y[i] = !relu || t > T.Zero ? t : T.Zero;
+            }
+        });
     }
 
     private static void ConvForwardImage<T>(in ConvShape s, int n, T* x, T* w, T* bias, T* y, bool relu, bool parallelGemm)

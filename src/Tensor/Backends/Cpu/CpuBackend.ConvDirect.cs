@@ -47,19 +47,20 @@ public sealed unsafe partial class CpuBackend
         && s.H * s.W % CpuGemm.MaskedTileColumns == 0 && (s.W % CpuGemm.MaskedTileColumns == 0 || CpuGemm.MaskedTileColumns % s.W == 0)
         && s.H * s.W % 1024 != 0;
 
-    private static void DirectForward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu) =>
-        DirectConv(s.Batch, s.InC, s.OutC, s.H, s.W, s.KH, w, x, bias, y, relu);
+    private static void DirectForward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu, float* residual) =>
+        DirectConv(s.Batch, s.InC, s.OutC, s.H, s.W, s.KH, w, x, bias, y, relu, residual);
 
     /// <summary>dx = the "same" convolution of dY with W'[ci, (co, ki, kj)] = W[co, ci, K−1−ki, K−1−kj].</summary>
     private static void DirectBackwardInput(in ConvShape s, float* dy, float* w, float* dx) =>
         DirectConv(s.Batch, s.OutC, s.InC, s.H, s.W, s.KH, FlippedWeights(s, w), dy, null, dx, relu: false);
 
     /// <summary>
-    /// output[n, co] = Σ_k weights[co, k]·input taps (+ bias[co]; through max(0, ·) when relu) for the images of
-    /// input[batch, inChannels, h, w], a K×K kernel padded by K/2; weights row-major [outChannels, inChannels·K·K].
+    /// output[n, co] = Σ_k weights[co, k]·input taps (+ bias[co]; + residual[n, co], shaped like output; through max(0, ·)
+    /// when relu) for the images of input[batch, inChannels, h, w], a K×K kernel padded by K/2; weights row-major
+    /// [outChannels, inChannels·K·K].
     /// </summary>
     private static void DirectConv(int batch, int inChannels, int outChannels, int h, int w, int kernel, float* weights, float* input, float* bias,
-        float* output, bool relu)
+        float* output, bool relu, float* residual = null)
     {
         const int columns = CpuGemm.MaskedTileColumns;
         int taps = kernel * kernel, depth = inChannels * taps, plane = h * w, tiles = plane / columns, pad = kernel / 2;
@@ -95,6 +96,7 @@ public sealed unsafe partial class CpuBackend
             int t0 = block * tiles / blocks, t1 = (block + 1) * tiles / blocks;
             float* image = input + (long)n * inChannels * plane;
             float* result = output + (long)n * outChannels * plane;
+            float* added = residual == null ? null : residual + (long)n * outChannels * plane;
             if (block == 0 && n + threads < batch)
             {
                 // The image this thread most likely takes next: its channels are read a few lines each, too scattered
@@ -105,7 +107,7 @@ public sealed unsafe partial class CpuBackend
             }
             for (int t = t0; t < t1; t++)
                 CpuGemm.SgemmMaskedTile(outChannels, inChannels, taps, packed, image + t * columns, plane, tapOffsets, masks + t * taps * 2,
-                    result + t * columns, plane, bias, relu);
+                    result + t * columns, plane, bias, relu, added == null ? null : added + t * columns);
         });
     }
     /// <summary>
@@ -143,7 +145,7 @@ public sealed unsafe partial class CpuBackend
     /// ResNet-20, batch 128, interleaved against the implicit path: 16 → 32 from 32×32 0.939 → 0.839 ms and 1.011 →
     /// 0.882, 32 → 64 from 16×16 0.966 → 0.723 and 0.962 → 0.717. (The weight gradient keeps the implicit path's phase grid.)
     /// </summary>
-    private static void DirectStride2Forward(in ConvShape s, float* x, float* weights, float* bias, float* y, bool relu)
+    private static void DirectStride2Forward(in ConvShape s, float* x, float* weights, float* bias, float* y, bool relu, float* residual)
     {
         const int columns = CpuGemm.MaskedTileColumns, taps = 9;
         int inC = s.InC, outC = s.OutC, h = s.H, w = s.W, oh = s.OH, ow = s.OW, plane = oh * ow, tiles = plane / columns, depth = inC * taps;
@@ -182,9 +184,10 @@ public sealed unsafe partial class CpuBackend
                     SplitRowStride2(image + ((long)c * h + r) * w, w, dst, dst + plane);
                 }
             float* result = y + (long)n * outC * plane;
+            float* added = residual == null ? null : residual + (long)n * outC * plane;
             for (int t = 0; t < tiles; t++)
                 CpuGemm.SgemmMaskedTile(outC, inC, taps, packed, phases + t * columns, 4 * plane, tapOffsets, masks + t * taps * 2,
-                    result + t * columns, plane, bias, relu);
+                    result + t * columns, plane, bias, relu, added == null ? null : added + t * columns);
         });
     }
     [ThreadStatic] private static float[]? t_spareRow;
@@ -216,7 +219,7 @@ public sealed unsafe partial class CpuBackend
     /// and 0.205 → 0.205 ms, 32 → 64 0.176 → 0.140 and 0.180 → 0.143; inference (batch 256, bias and ReLU, which that
     /// path applied in a second, partly scalar pass) 4.54 → 0.62 and 4.65 → 0.64 ms.
     /// </summary>
-    private static void PointwiseStride2Forward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu)
+    private static void PointwiseStride2Forward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu, float* residual)
     {
         const int columns = CpuGemm.MaskedTileColumns;
         int inC = s.InC, outC = s.OutC, h = s.H, width = s.W, oh = s.OH, ow = s.OW, plane = oh * ow, tiles = plane / columns;
@@ -232,9 +235,10 @@ public sealed unsafe partial class CpuBackend
             for (int c = 0; c < inC; c++)
                 for (int i = 0; i < oh; i++)
                     SplitRowStride2(x + (((long)n * inC + c) * h + 2 * i) * width, width, phase + (long)c * plane + i * ow, odd);
+            float* added = residual == null ? null : residual + (long)n * outC * plane;
             for (int t = 0; t < tiles; t++)
                 CpuGemm.SgemmMaskedTile(outC, inC, 1, packed, phase + t * columns, plane, offset, lanes, y + (long)n * outC * plane + t * columns,
-                    plane, bias, relu);
+                    plane, bias, relu, added == null ? null : added + t * columns);
         });
     }
 }

@@ -250,8 +250,12 @@ public sealed unsafe partial class CpuBackend
     private static PaddedGrid InputGrid(in ConvShape s) =>
         new(s.InC, s.H, s.W, s.P.PadH, s.P.PadW, s.KH, s.KW, s.P.DilationH, s.P.DilationW, s.P.StrideH, s.P.StrideW);
 
-    private static void ImplicitForward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu) =>
-        ImplicitConv(InputGrid(s), s.Batch, s.Groups, s.OutC, w, x, bias, y, relu);
+    private static void ImplicitForward(in ConvShape s, float* x, float* w, float* bias, float* y, bool relu, float* residual) =>
+        ImplicitConv(InputGrid(s), s.Batch, s.Groups, s.OutC, w, x, bias, y, relu, residual);
+
+    /// <summary>Whether ImplicitConv runs its output rows through the masked tile (see there), whose epilogue can add a residual.</summary>
+    private static bool ImplicitMaskedRows(in PaddedGrid grid, int groups, bool hasBias) =>
+        hasBias && !grid.Strided && CpuGemm.HasMaskedTile && grid.OW % CpuGemm.MaskedTileColumns == 0 && grid.Channels / groups >= 8;
 
     /// <summary>dx = forward conv of dY (padded by (K − 1)·D − P) with W'[ci, (co, ki, kj)] = W[co, ci, KH−1−ki, KW−1−kj] per group.</summary>
     private static void ImplicitBackwardInput(in ConvShape s, float* dy, float* w, float* dx)
@@ -286,7 +290,7 @@ public sealed unsafe partial class CpuBackend
     /// through max(0, ·) when relu; weights is row-major [outChannels, (channels/groups)·KH·KW].
     /// </summary>
     private static void ImplicitConv(PaddedGrid grid, int batch, int groups, int outChannels, float* weights, float* input, float* bias, float* output,
-        bool relu = false)
+        bool relu = false, float* residual = null)
     {
         int inCG = grid.Channels / groups, outCG = outChannels / groups, taps = grid.KH * grid.KW, depth = inCG * taps;
         // Output rows of whole column tiles, with nothing to add on the way out (training: no bias, no fused ReLU): the
@@ -298,8 +302,10 @@ public sealed unsafe partial class CpuBackend
         // 16 → 16 at 32×32, batch 256, with bias and ReLU 3.36 → 3.10–3.17 ms against the grid and copy-out (interleaved,
         // five runs; a bias and ReLU applied to each row after SgemmOffsetRows had measured slower, 3.68 → 3.79). Without
         // a bias the rows stay on SgemmOffsetRows, 1–2 % faster in training than the masked tile; the masked tile sums
-        // tap-major, so either way a convolution gives the same bits with and without its fused ReLU.
-        bool maskedRows = bias != null && !grid.Strided && CpuGemm.HasMaskedTile && grid.OW % CpuGemm.MaskedTileColumns == 0 && inCG >= 8;
+        // tap-major, so either way a convolution gives the same bits with and without its fused ReLU. Only the masked rows
+        // take a residual (added in their epilogue; the caller adds it otherwise).
+        bool maskedRows = ImplicitMaskedRows(grid, groups, bias != null);
+        if (residual != null && !maskedRows) throw new InvalidOperationException("implicit convolution: a residual needs the masked rows");
         bool rowsInPlace = bias == null && !relu && grid.OW % CpuGemm.OffsetColumnTile == 0;
         long packedGroup = maskedRows ? CpuGemm.PackedA8Length(outCG, depth) : CpuGemm.PackedPanelsLength(outCG, depth);
         float* packed = Grow(ref t_packed, groups * packedGroup);
@@ -332,9 +338,12 @@ public sealed unsafe partial class CpuBackend
                     if (oh >= grid.OH) continue; // the padding rows between stacked images
                     for (int g = 0; g < groups; g++)
                         for (int col = 0; col < grid.OW; col += CpuGemm.MaskedTileColumns)
+                        {
+                            long at = ((long)(n0 + i) * outChannels + g * outCG) * plane + oh * grid.OW + col;
                             CpuGemm.SgemmMaskedTile(outCG, inCG, taps, packed + g * packedGroup,
                                 stacked + g * inCG * channelStride + r * grid.RowStride + col, (nint)channelStride, offsets, allLanes,
-                                output + ((long)(n0 + i) * outChannels + g * outCG) * plane + oh * grid.OW + col, plane, bias + g * outCG, relu);
+                                output + at, plane, bias + g * outCG, relu, residual == null ? null : residual + at);
+                        }
                 }
                 return;
             }

@@ -73,7 +73,8 @@ public abstract partial class GpuBackend
         public bool Pointwise => Geometry is { KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0 };
     }
 
-    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false)
+    public void Conv2dForward(in TensorView x, in TensorView weight, TensorView? bias, in TensorView y, in Conv2dParams p, bool relu = false,
+        TensorView? residual = null)
     {
         RequireFloat32("conv2d forward", x.DType);
         var s = new ConvShape(x, weight, y, p);
@@ -96,9 +97,14 @@ public abstract partial class GpuBackend
                         new GemmMatrix(y.Buffer, y.Offset + ((long)first * s.OutC + g * s.OutCG) * plane, s.OutC * plane, (int)plane));
                 col.Release();
             }
-        if (bias is { } b)
-            RunRows(Kernel(ConvFile, "conv_bias_add").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane).Arg(relu ? 1 : 0),
+        if (bias != null || residual != null)
+        {
+            var b = bias ?? y;
+            var r = residual ?? y;
+            RunRows(Kernel(ConvFile, "conv_epilogue").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(bias != null ? 1 : 0)
+                    .Buffer(r).Arg(r.Offset).Arg(residual != null ? 1 : 0).Arg(s.Batch).Arg(s.OutC).Arg((int)plane).Arg(relu ? 1 : 0),
                 (int)plane, (long)s.Batch * s.OutC);
+        }
         else if (relu) Unary(UnaryOp.Relu, y, y);
     }
 
