@@ -77,13 +77,7 @@ public sealed unsafe partial class CpuBackend
     {
         int n = shape[0], channels = shape[1], s = shape[2];
         long count = (long)n * s;
-        var sums = ChannelSums(n, channels, s, (c, row) =>
-        {
-            double shift = s == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
-            double sum = 0, sumSq = 0;
-            ShiftedSums(x + row * s, s, shift, ref sum, ref sumSq);
-            return (sum, sumSq);
-        });
+        var sums = ChannelSums(n, channels, s, new ShiftedRows<T>(x, s));
         for (int c = 0; c < channels; c++)
         {
             double shift = count == 0 ? 0 : double.CreateTruncating(x[(long)c * s]);
@@ -97,16 +91,7 @@ public sealed unsafe partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = shape[0], channels = shape[1], s = shape[2];
-        var sums = ChannelSums(n, channels, s, (c, row) =>
-        {
-            double sum = 0, sumProduct = 0, centerValue = double.CreateTruncating(center[c]);
-            long offset = row * s;
-            T* gatedRow = gated == null ? null : gated + offset;
-            if (!gate.Present) GradSums(dy + offset, x + offset, s, centerValue, default(Ungated<T>), gatedRow, ref sum, ref sumProduct);
-            else if (gate.Scale == null) GradSums(dy + offset, x + offset, s, centerValue, new PositiveGate<T>(gate.Values + offset), gatedRow, ref sum, ref sumProduct);
-            else GradSums(dy + offset, x + offset, s, centerValue, new AffineGate<T>(gate.Values + offset, gate.Scale[c], gate.Shift[c]), gatedRow, ref sum, ref sumProduct);
-            return (sum, sumProduct);
-        });
+        var sums = ChannelSums(n, channels, s, new GradRows<T>(dy, x, center, s, gate, gated));
         for (int c = 0; c < channels; c++)
         {
             sumDy[c] = T.CreateTruncating(sums[2 * c]);
@@ -114,38 +99,93 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>One row's two sums for ChannelSums, added into the row's channel accumulator (AccumulatorDoubles doubles).</summary>
+    private interface IRowSums
+    {
+        void Add(int channel, long row, double* accumulator);
+    }
+
+    /// <summary>Σ (x − K) and Σ (x − K)² with K the channel's first element (see the file header).</summary>
+    private readonly struct ShiftedRows<T>(T* x, int s) : IRowSums where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Add(int channel, long row, double* accumulator) =>
+            ShiftedSums(x + row * s, s, s == 0 ? 0 : double.CreateTruncating(x[(long)channel * s]), accumulator);
+    }
+
+    /// <summary>Σ g and Σ g·(x − center) with g = dy through the gate, g written to gated when that is given.</summary>
+    private readonly struct GradRows<T>(T* dy, T* x, T* center, int s, GatePointers<T> gate, T* gated) : IRowSums
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Add(int c, long row, double* accumulator)
+        {
+            double centerValue = double.CreateTruncating(center[c]);
+            long offset = row * s;
+            T* gatedRow = gated == null ? null : gated + offset;
+            if (!gate.Present) GradSums(dy + offset, x + offset, s, centerValue, default(Ungated<T>), gatedRow, accumulator);
+            else if (gate.Scale == null) GradSums(dy + offset, x + offset, s, centerValue, new PositiveGate<T>(gate.Values + offset), gatedRow, accumulator);
+            else GradSums(dy + offset, x + offset, s, centerValue, new AffineGate<T>(gate.Values + offset, gate.Scale[c], gate.Shift[c]), gatedRow, accumulator);
+        }
+    }
+
     // Scratch for ChannelSums, owned by the calling thread and reused so warm calls allocate nothing.
     [ThreadStatic] private static double[]? t_partialSums;
 
+    /// <summary>Doubles per channel accumulator of ChannelSums: each sum in two 4-lane vectors, then a scalar tail each.</summary>
+    private const int AccumulatorDoubles = 18;
+
+    // The per-channel sums ChannelSums returns, owned by the calling thread.
+    [ThreadStatic] private static double[]? t_channelSums;
+
     /// <summary>
-    /// Runs rowSums(channel, row) over the n·channels rows of an [N, C, S] tensor and returns the two sums per channel
+    /// Adds rows.Add(channel, row) over the n·channels rows of an [N, C, S] tensor and returns the two sums per channel
     /// as [sum0, sum1] pairs. The rows are walked in memory order, each thread over one contiguous run of them with
-    /// its own per-channel partial sums (added together at the end): walking one channel's rows instead, N strided
-    /// S-element pieces, starts every piece on a cold page that the hardware prefetchers have not followed.
+    /// its own per-channel accumulators (added together at the end): walking one channel's rows instead, N strided
+    /// S-element pieces, starts every piece on a cold page that the hardware prefetchers have not followed. A row adds
+    /// its vector lanes into the accumulator without reducing them (the lanes are summed once per channel at the end)
+    /// and the row function is a struct, not a delegate, so short rows cost little more than their loads (64 channels of
+    /// 8×8, batch 128, data not in cache: statistics 0.038 → 0.027 ms, gradient sums 0.123 → 0.094; 32×32 planes alike;
+    /// within noise in a whole training step, where these passes wait on memory).
     /// </summary>
-    private static double[] ChannelSums(int n, int channels, int s, Func<int, long, (double, double)> rowSums)
+    private static double[] ChannelSums<TRows>(int n, int channels, int s, TRows rows) where TRows : struct, IRowSums
     {
-        long rows = (long)n * channels;
-        long work = rows * s;
-        int chunks = (int)Math.Clamp(work / NormParallelThreshold, 1, Math.Max(1, Math.Min(rows, CpuParallel.ThreadCount)));
-        var partial = Scratch(ref t_partialSums, 2 * channels * chunks);
-        long per = (rows + chunks - 1) / chunks;
-        CpuParallel.For(chunks, chunk =>
+        long rowCount = (long)n * channels;
+        long work = rowCount * s;
+        int chunks = (int)Math.Clamp(work / NormParallelThreshold, 1, Math.Max(1, Math.Min(rowCount, CpuParallel.ThreadCount)));
+        var partial = Scratch(ref t_partialSums, AccumulatorDoubles * channels * chunks);
+        long per = (rowCount + chunks - 1) / chunks;
+        fixed (double* accumulators = partial)
         {
-            long r1 = Math.Min(rows, (chunk + 1) * per);
-            int offset = 2 * channels * chunk;
-            for (long row = chunk * per; row < r1; row++)
+            double* all = accumulators;
+            CpuParallel.For(chunks, chunk =>
             {
-                int c = (int)(row % channels);
-                var (a, b) = rowSums(c, row);
-                partial[offset + 2 * c] += a;
-                partial[offset + 2 * c + 1] += b;
+                long r1 = Math.Min(rowCount, (chunk + 1) * per);
+                double* own = all + (long)AccumulatorDoubles * channels * chunk;
+                for (long row = chunk * per; row < r1; row++)
+                {
+                    int c = (int)(row % channels);
+                    rows.Add(c, row, own + AccumulatorDoubles * c);
+                }
+            });
+        }
+        var sums = t_channelSums is { } existing && existing.Length >= 2 * channels ? existing : t_channelSums = new double[Math.Max(2 * channels, 256)];
+        for (int c = 0; c < channels; c++)
+        {
+            double first = 0, second = 0;
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                int at = AccumulatorDoubles * (chunk * channels + c);
+                for (int lane = 0; lane < 8; lane++)
+                {
+                    first += partial[at + lane];
+                    second += partial[at + 8 + lane];
+                }
+                first += partial[at + 16];
+                second += partial[at + 17];
             }
-        });
-        for (int chunk = 1; chunk < chunks; chunk++)
-            for (int i = 0; i < 2 * channels; i++)
-                partial[i] += partial[2 * channels * chunk + i];
-        return partial;
+            sums[2 * c] = first;
+            sums[2 * c + 1] = second;
+        }
+        return sums;
     }
 
     /// <summary>The calling thread's scratch in array, grown on demand, its first length elements cleared.</summary>
@@ -156,11 +196,12 @@ public sealed unsafe partial class CpuBackend
         return array;
     }
 
-    /// <summary>sum += Σ (p[i] − shift), sumSq += Σ (p[i] − shift)², in double.</summary>
-    private static void ShiftedSums<T>(T* p, int length, double shift, ref double sum, ref double sumSq) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Adds Σ (p[i] − shift) and Σ (p[i] − shift)², in double, into a ChannelSums accumulator.</summary>
+    private static void ShiftedSums<T>(T* p, int length, double shift, double* accumulator) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var k = Vector256.Create(shift);
-        Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
+        Vector256<double> s0 = Vector256.Load(accumulator), s1 = Vector256.Load(accumulator + 4);
+        Vector256<double> q0 = Vector256.Load(accumulator + 8), q1 = Vector256.Load(accumulator + 12);
         int i = 0;
         if (typeof(T) == typeof(float))
         {
@@ -207,19 +248,21 @@ public sealed unsafe partial class CpuBackend
             tailSum += d;
             tailSq += d * d;
         }
-        sum += Vector256.Sum(s0 + s1) + tailSum;
-        sumSq += Vector256.Sum(q0 + q1) + tailSq;
+        s0.Store(accumulator); s1.Store(accumulator + 4); q0.Store(accumulator + 8); q1.Store(accumulator + 12);
+        accumulator[16] += tailSum;
+        accumulator[17] += tailSq;
     }
 
     /// <summary>
-    /// sum += Σ g[i], sumProduct += Σ g[i]·(x[i] − center), in double, with g = dy through the gate; g is also written
-    /// to gated when that is not null.
+    /// Adds Σ g[i] and Σ g[i]·(x[i] − center), in double, into a ChannelSums accumulator, with g = dy through the gate;
+    /// g is also written to gated when that is not null.
     /// </summary>
-    private static void GradSums<T, TGate>(T* dy, T* x, int length, double center, TGate gate, T* gated, ref double sum, ref double sumProduct)
+    private static void GradSums<T, TGate>(T* dy, T* x, int length, double center, TGate gate, T* gated, double* accumulator)
         where T : unmanaged, IFloatingPointIeee754<T> where TGate : struct, IRowGate<T>
     {
         var k = Vector256.Create(center);
-        Vector256<double> s0 = default, s1 = default, q0 = default, q1 = default;
+        Vector256<double> s0 = Vector256.Load(accumulator), s1 = Vector256.Load(accumulator + 4);
+        Vector256<double> q0 = Vector256.Load(accumulator + 8), q1 = Vector256.Load(accumulator + 12);
         int i = 0;
         if (typeof(T) == typeof(float))
         {
@@ -278,8 +321,9 @@ public sealed unsafe partial class CpuBackend
             tailSum += g;
             tailProduct += g * (double.CreateTruncating(x[i]) - center);
         }
-        sum += Vector256.Sum(s0 + s1) + tailSum;
-        sumProduct += Vector256.Sum(q0 + q1) + tailProduct;
+        s0.Store(accumulator); s1.Store(accumulator + 4); q0.Store(accumulator + 8); q1.Store(accumulator + 12);
+        accumulator[16] += tailSum;
+        accumulator[17] += tailProduct;
     }
 
     /// <summary>A row's ReLU gate: passes g at position i where the gate is open, else 0.</summary>
