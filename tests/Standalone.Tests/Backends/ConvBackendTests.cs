@@ -47,6 +47,10 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         new("3x3 pad 1, 8x8, 13 channels (CPU: direct, a partial panel)", 3, 5, 13, 8, 8, 3, 3, Geometry(pad: 1), false),
         new("3x3 pad 1, 32x32 (CPU: implicit)", 2, 3, 4, 32, 32, 3, 3, Geometry(pad: 1), false),
         new("3x3 pad 1, 32x32, 9 channels, bias (CPU: implicit, masked rows)", 2, 9, 10, 32, 32, 3, 3, Geometry(pad: 1), true),
+        new("3x3 pad 1, 8x8, 32 -> 40, 10 images (CPU: Winograd, two image blocks)", 10, 32, 40, 8, 8, 3, 3, Geometry(pad: 1), true),
+        new("3x3 pad 1, 16x16, 33 -> 32 (CPU: Winograd, a partial panel backward)", 3, 33, 32, 16, 16, 3, 3, Geometry(pad: 1), false),
+        new("3x3 pad 1, 32x32, 32 -> 36 (CPU: Winograd, 16-tile rows)", 2, 32, 36, 32, 32, 3, 3, Geometry(pad: 1), true),
+        new("3x3 pad 1, 8x16, 32 -> 32 (CPU: Winograd, rectangular)", 2, 32, 32, 8, 16, 3, 3, Geometry(pad: 1), false),
     ];
 
     private static Tensor Random(Shape shape, int seed) => Tensor.RandomUniform(shape, -1, 1, new Rng((ulong)seed + 1), backend: Cpu);

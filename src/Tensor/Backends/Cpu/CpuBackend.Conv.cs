@@ -106,6 +106,7 @@ public sealed unsafe partial class CpuBackend
             ConvForward(s, x, w, bias, y, relu: false, residual: null);
             AddResidual(y, residual, (long)s.Batch * s.OutC * s.OutPlane, relu);
         }
+        else if (UsesWinograd<T>(s)) WinogradForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
         else if (UsesDirectConv<T>(s)) DirectForward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
         else if (UsesDirectStride2<T>(s)) DirectStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
         else if (UsesDirectPointwiseStride2<T>(s)) PointwiseStride2Forward(s, (float*)x, (float*)w, (float*)bias, (float*)y, relu, (float*)residual);
@@ -116,7 +117,7 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>Whether ConvForward's path for s adds a residual in its epilogue (the masked-tile paths).</summary>
     private static bool ResidualInEpilogue<T>(in ConvShape s, bool hasBias) =>
-        UsesDirectConv<T>(s) || UsesDirectStride2<T>(s) || UsesDirectPointwiseStride2<T>(s)
+        UsesWinograd<T>(s) || UsesDirectConv<T>(s) || UsesDirectStride2<T>(s) || UsesDirectPointwiseStride2<T>(s)
         || (UsesImplicitGemm<T>(s) && ImplicitMaskedRows(InputGrid(s), s.Groups, hasBias));
 
     /// <summary>y = y + residual over length elements, through max(0, ·) when relu (as the AddRelu kernel: NaN becomes 0).</summary>
@@ -178,7 +179,8 @@ public sealed unsafe partial class CpuBackend
 
     private static void ConvBackwardInput<T>(ConvShape s, T* dy, T* w, T* dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (UsesDirectConv<T>(s)) DirectBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        if (UsesWinograd<T>(s)) WinogradBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
+        else if (UsesDirectConv<T>(s)) DirectBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (UsesImplicitBackwardInput<T>(s)) ImplicitBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (UsesPhaseBackwardInput<T>(s)) PhaseBackwardInput(s, (float*)dy, (float*)w, (float*)dx);
         else if (s.ImagesInParallel) CpuParallel.For(s.Batch, n => ConvBackwardInputImage(s, n, dy, w, dx, parallelGemm: false));

@@ -1,7 +1,8 @@
 // Direct convolution: the float32 path for stride-1 "same" convolutions (odd K×K kernel, padding (K − 1)/2, no
 // dilation, one group) on images whose H·W pixels split into 32-pixel tiles that each hold whole rows or lie within
-// one (W divides 32, or 32 divides W), planes below 1024 pixels or not a multiple of them (below): the 16² and 8²
-// stages of CIFAR ResNets and VGGs. Forward (with the fused bias and ReLU of inference) and, with flipped weights,
+// one (W divides 32, or 32 divides W), planes below 1024 pixels or not a multiple of them (below), where the Winograd
+// path (CpuBackend.ConvWinograd.cs: 3×3 with 16 or more channels both ways) does not serve: other odd kernels, narrow
+// layers, single images. Forward (with the fused bias and ReLU of inference) and, with flipped weights,
 // backward input.
 //
 // Output tile t of image n is the 32 pixels q = 32t + j (j < 32) of every output channel, i.e. 32 consecutive floats of
