@@ -212,6 +212,7 @@ public sealed unsafe partial class CpuBackend
     {
         long weightSize = (long)s.OutC * s.ColRows;
         if (s.Batch == 0) new Span<T>(dw, checked((int)weightSize)).Clear();
+        else if (UsesWinograd<T>(s)) WinogradWeightGrad(s, (float*)dy, (float*)x, (float*)dw);
         else if (s.ImagesInParallel)
         {
             // Worker 0 accumulates straight into dWeight, the others into pooled partials added at the end.
