@@ -144,6 +144,14 @@ public sealed unsafe partial class CpuBackend
             for (int n0 = first; n0 < end; n0 += images)
             {
                 int count = Math.Min(images, end - n0), used = count * tilesPerImage;
+                if (n0 + images < end)
+                {
+                    // The next block's images into L2 while this one is transformed (as in the forward; a training step
+                    // 90.6 → 89.1 and 89.3 → 88.9 ms, interleaved).
+                    int ahead = Math.Min(images, end - n0 - images);
+                    Prefetch(x + (long)(n0 + images) * inChannels * h * w, (long)ahead * inChannels * h * w);
+                    Prefetch(dy + (long)(n0 + images) * outChannels * h * w, (long)ahead * outChannels * h * w);
+                }
                 TransformImages(x + (long)n0 * inChannels * h * w, count, inChannels, h, w, masks, phases, v, columns, vStride);
                 for (int i = 0; i < count; i++)
                     for (int co = 0; co < outChannels; co++)
