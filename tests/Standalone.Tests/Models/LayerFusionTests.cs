@@ -50,25 +50,34 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
         return model.Forward(Variable.Constant(x)).Data.ToArray<float>();
     }
 
-    /// <summary>(stride, padding, kernel, size): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col), the
-    /// pointwise path, (8×8) direct convolution, (32×32) the implicit path's masked rows and (1×1 stride 2 at 16×16)
-    /// the strided pointwise masked tile.</summary>
-    [TestCase(1, 1, 3, 0)]
-    [TestCase(2, 1, 3, 0)]
-    [TestCase(2, 0, 1, 0)]
-    [TestCase(2, 0, 1, 16)]
-    [TestCase(1, 0, 1, 0)]
-    [TestCase(1, 1, 3, 8)]
-    [TestCase(1, 1, 3, 32)]
-    public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel, int size)
+    /// <summary>
+    /// x, w (channels → outputs, both default: 9 → 7 at 32×32, where 8 or more input channels take the implicit path's
+    /// masked rows, else 5 → 7), a bias and the geometry of one fused-convolution case; size 0 is a 9×11 input.
+    /// </summary>
+    private static (Tensor X, Tensor W, Tensor B, Conv2dParams P) ConvolutionCase(Rng rng, int stride, int padding, int kernel, int size, int channels)
+    {
+        int inputs = channels > 0 ? channels : size == 32 ? 9 : 5, outputs = channels > 0 ? channels : 7;
+        var x = Tensor.RandomNormal(size == 0 ? new Shape(3, inputs, 9, 11) : new Shape(3, inputs, size, size), 0, 1, rng);
+        var w = Tensor.RandomNormal(new Shape(outputs, inputs, kernel, kernel), 0, 0.3, rng);
+        var b = Tensor.RandomNormal(new Shape(outputs), 0, 0.5, rng);
+        return (x, w, b, new Conv2dParams(stride, stride, padding, padding, 1, 1, 1));
+    }
+
+    /// <summary>(stride, padding, kernel, size, channels): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col),
+    /// the pointwise path, (8×8) direct convolution, (32×32) the implicit path's masked rows, (1×1 stride 2 at 16×16)
+    /// the strided pointwise masked tile and (16 channels) the Winograd path.</summary>
+    [TestCase(1, 1, 3, 0, 0)]
+    [TestCase(2, 1, 3, 0, 0)]
+    [TestCase(2, 0, 1, 0, 0)]
+    [TestCase(2, 0, 1, 16, 0)]
+    [TestCase(1, 0, 1, 0, 0)]
+    [TestCase(1, 1, 3, 8, 0)]
+    [TestCase(1, 1, 3, 32, 0)]
+    [TestCase(1, 1, 3, 8, 16)]
+    public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel, int size, int channels)
     {
         using var scope = TensorScope.Begin();
-        var rng = new Rng(21);
-        int channels = size == 32 ? 9 : 5; // 32×32 with 8 or more input channels: the implicit path's masked rows
-        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, channels, 9, 11) : new Shape(3, channels, size, size), 0, 1, rng);
-        using var w = Tensor.RandomNormal(new Shape(7, channels, kernel, kernel), 0, 0.3, rng);
-        using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
-        var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);
+        var (x, w, b, p) = ConvolutionCase(new Rng(21), stride, padding, kernel, size, channels);
         foreach (var bias in new[] { b, null })
         {
             using var fused = Tensor.Conv2d(x, w, bias, p, relu: true);
@@ -81,24 +90,22 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
     }
 
     /// <summary>The residual added as the output is written (the masked-tile paths: direct at 8×8 and 16×16, the implicit
-    /// path's masked rows at 32×32, the strided ones) or in a pass after it (the others), with and without bias and ReLU,
-    /// must equal the convolution, then the sum, then the ReLU, bit for bit. Seven outputs: a partial panel.</summary>
-    [TestCase(1, 1, 3, 0)]
-    [TestCase(2, 1, 3, 16)]
-    [TestCase(2, 0, 1, 16)]
-    [TestCase(1, 0, 1, 0)]
-    [TestCase(1, 1, 3, 8)]
-    [TestCase(1, 1, 3, 16)]
-    [TestCase(1, 1, 3, 32)]
-    public void ConvolutionWithResidualEqualsTheSeparateOps(int stride, int padding, int kernel, int size)
+    /// path's masked rows at 32×32, the strided ones; Winograd's epilogue at 16 channels) or in a pass after it (the
+    /// others), with and without bias and ReLU, must equal the convolution, then the sum, then the ReLU, bit for bit.
+    /// Seven outputs: a partial panel.</summary>
+    [TestCase(1, 1, 3, 0, 0)]
+    [TestCase(2, 1, 3, 16, 0)]
+    [TestCase(2, 0, 1, 16, 0)]
+    [TestCase(1, 0, 1, 0, 0)]
+    [TestCase(1, 1, 3, 8, 0)]
+    [TestCase(1, 1, 3, 16, 0)]
+    [TestCase(1, 1, 3, 32, 0)]
+    [TestCase(1, 1, 3, 16, 16)]
+    public void ConvolutionWithResidualEqualsTheSeparateOps(int stride, int padding, int kernel, int size, int channels)
     {
         using var scope = TensorScope.Begin();
         var rng = new Rng(23);
-        int channels = size == 32 ? 9 : 5;
-        using var x = Tensor.RandomNormal(size == 0 ? new Shape(3, channels, 9, 11) : new Shape(3, channels, size, size), 0, 1, rng);
-        using var w = Tensor.RandomNormal(new Shape(7, channels, kernel, kernel), 0, 0.3, rng);
-        using var b = Tensor.RandomNormal(new Shape(7), 0, 0.5, rng);
-        var p = new Conv2dParams(stride, stride, padding, padding, 1, 1, 1);
+        var (x, w, b, p) = ConvolutionCase(rng, stride, padding, kernel, size, channels);
         using var plainShape = Tensor.Conv2d(x, w, null, p);
         using var residual = Tensor.RandomNormal(plainShape.Shape, 0, 1, rng);
         foreach (var bias in new[] { b, null })
