@@ -63,17 +63,18 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
         return (x, w, b, new Conv2dParams(stride, stride, padding, padding, 1, 1, 1));
     }
 
-    /// <summary>(stride, padding, kernel, size, channels): the implicit GEMM at stride 1 and 2, the strided 1×1 (im2col),
-    /// the pointwise path, (8×8) direct convolution, (32×32) the implicit path's masked rows, (1×1 stride 2 at 16×16)
-    /// the strided pointwise masked tile and (16 channels) the Winograd path.</summary>
-    [TestCase(1, 1, 3, 0, 0)]
-    [TestCase(2, 1, 3, 0, 0)]
-    [TestCase(2, 0, 1, 0, 0)]
-    [TestCase(2, 0, 1, 16, 0)]
-    [TestCase(1, 0, 1, 0, 0)]
-    [TestCase(1, 1, 3, 8, 0)]
-    [TestCase(1, 1, 3, 32, 0)]
-    [TestCase(1, 1, 3, 8, 16)]
+    /// <summary>(stride, padding, kernel, size, channels) of the fused-convolution cases: the implicit GEMM at stride 1
+    /// and 2, the strided 1×1 (im2col), the pointwise path, (8×8 and 16×16) direct convolution, (32×32) the implicit
+    /// path's masked rows, (1×1 stride 2 at 16×16) the strided pointwise masked tile, (3×3 stride 2 at 16×16) the
+    /// direct phase planes and (16 channels) the Winograd path.</summary>
+    private static readonly object[] FusedConvolutions =
+    [
+        new object[] { 1, 1, 3, 0, 0 }, new object[] { 2, 1, 3, 0, 0 }, new object[] { 2, 0, 1, 0, 0 }, new object[] { 2, 0, 1, 16, 0 },
+        new object[] { 1, 0, 1, 0, 0 }, new object[] { 1, 1, 3, 8, 0 }, new object[] { 1, 1, 3, 16, 0 }, new object[] { 1, 1, 3, 32, 0 },
+        new object[] { 2, 1, 3, 16, 0 }, new object[] { 1, 1, 3, 8, 16 }, new object[] { 1, 1, 3, 16, 16 },
+    ];
+
+    [TestCaseSource(nameof(FusedConvolutions))]
     public void ConvolutionWithReluEqualsTheConvolutionThenRelu(int stride, int padding, int kernel, int size, int channels)
     {
         using var scope = TensorScope.Begin();
@@ -89,18 +90,10 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
         }
     }
 
-    /// <summary>The residual added as the output is written (the masked-tile paths: direct at 8×8 and 16×16, the implicit
-    /// path's masked rows at 32×32, the strided ones; Winograd's epilogue at 16 channels) or in a pass after it (the
-    /// others), with and without bias and ReLU, must equal the convolution, then the sum, then the ReLU, bit for bit.
-    /// Seven outputs: a partial panel.</summary>
-    [TestCase(1, 1, 3, 0, 0)]
-    [TestCase(2, 1, 3, 16, 0)]
-    [TestCase(2, 0, 1, 16, 0)]
-    [TestCase(1, 0, 1, 0, 0)]
-    [TestCase(1, 1, 3, 8, 0)]
-    [TestCase(1, 1, 3, 16, 0)]
-    [TestCase(1, 1, 3, 32, 0)]
-    [TestCase(1, 1, 3, 16, 16)]
+    /// <summary>The residual added as the output is written (the masked-tile paths, Winograd's epilogue) or in a pass
+    /// after it (the others), with and without bias and ReLU, must equal the convolution, then the sum, then the ReLU,
+    /// bit for bit. Seven outputs: a partial panel.</summary>
+    [TestCaseSource(nameof(FusedConvolutions))]
     public void ConvolutionWithResidualEqualsTheSeparateOps(int stride, int padding, int kernel, int size, int channels)
     {
         using var scope = TensorScope.Begin();
