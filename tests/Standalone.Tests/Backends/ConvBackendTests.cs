@@ -51,6 +51,8 @@ public sealed class ConvBackendTests(string device) : BackendTest(device)
         new("3x3 pad 1, 16x16, 33 -> 32 (CPU: Winograd, a partial panel backward)", 3, 33, 32, 16, 16, 3, 3, Geometry(pad: 1), false),
         new("3x3 pad 1, 32x32, 32 -> 36 (CPU: Winograd, 16-tile rows)", 2, 32, 36, 32, 32, 3, 3, Geometry(pad: 1), true),
         new("3x3 pad 1, 8x16, 32 -> 32 (CPU: Winograd, rectangular)", 2, 32, 32, 8, 16, 3, 3, Geometry(pad: 1), false),
+        new("3x3 pad 1, 14x14, 16 -> 16 (CPU: Winograd, 49 tiles in 4 blocks, 7-pair rows)", 2, 16, 16, 14, 14, 3, 3, Geometry(pad: 1), true),
+        new("3x3 pad 1, 10x28, 16 -> 20 (CPU: Winograd, 70 tiles, 14-pair rows)", 2, 16, 20, 10, 28, 3, 3, Geometry(pad: 1), false),
     ];
 
     private static Tensor Random(Shape shape, int seed) => Tensor.RandomUniform(shape, -1, 1, new Rng((ulong)seed + 1), backend: Cpu);

@@ -66,12 +66,12 @@ public sealed class LayerFusionTests(string device) : BackendTest(device)
     /// <summary>(stride, padding, kernel, size, channels) of the fused-convolution cases: the implicit GEMM at stride 1
     /// and 2, the strided 1×1 (im2col), the pointwise path, (8×8 and 16×16) direct convolution, (32×32) the implicit
     /// path's masked rows, (1×1 stride 2 at 16×16) the strided pointwise masked tile, (3×3 stride 2 at 16×16) the
-    /// direct phase planes and (16 channels) the Winograd path.</summary>
+    /// direct phase planes and (16 channels) the Winograd path, at 14×14 with a partial block of tiles.</summary>
     private static readonly object[] FusedConvolutions =
     [
         new object[] { 1, 1, 3, 0, 0 }, new object[] { 2, 1, 3, 0, 0 }, new object[] { 2, 0, 1, 0, 0 }, new object[] { 2, 0, 1, 16, 0 },
         new object[] { 1, 0, 1, 0, 0 }, new object[] { 1, 1, 3, 8, 0 }, new object[] { 1, 1, 3, 16, 0 }, new object[] { 1, 1, 3, 32, 0 },
-        new object[] { 2, 1, 3, 16, 0 }, new object[] { 1, 1, 3, 8, 16 }, new object[] { 1, 1, 3, 16, 16 },
+        new object[] { 2, 1, 3, 16, 0 }, new object[] { 1, 1, 3, 8, 16 }, new object[] { 1, 1, 3, 16, 16 }, new object[] { 1, 1, 3, 14, 16 },
     ];
 
     [TestCaseSource(nameof(FusedConvolutions))]

@@ -206,7 +206,7 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    /// <summary>dst[2v] = evens[v], dst[2v + 1] = odds[v] for v &lt; pairs (a multiple of 16, or at most 8): two permutes per 32 floats.</summary>
+    /// <summary>dst[2v] = evens[v], dst[2v + 1] = odds[v] for v &lt; pairs: two permutes per 32 floats, the last block masked.</summary>
     private static void MergeRowStride2(float* evens, float* odds, float* dst, int pairs)
     {
         var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -220,13 +220,14 @@ public sealed unsafe partial class CpuBackend
         }
         if (v < pairs)
         {
-            // Fewer than 16 pairs only in planes narrower than 16, which UsesDirectPhases admits as powers of two: ≤ 8 pairs.
-            System.Diagnostics.Debug.Assert(pairs - v <= 8);
+            // 1–15 pairs left: masked loads and stores touch nothing past them.
             var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             int rest = pairs - v;
             var load = Vector512.LessThan(lanes, Vector512.Create(rest)).AsSingle();
             Vector512<float> e = Avx512F.MaskLoad(evens + v, load, Vector512<float>.Zero), o = Avx512F.MaskLoad(odds + v, load, Vector512<float>.Zero);
             Avx512F.MaskStore(dst + 2 * v, Vector512.LessThan(lanes, Vector512.Create(2 * rest)).AsSingle(), Avx512F.PermuteVar16x32x2(e, low, o));
+            if (rest > 8)
+                Avx512F.MaskStore(dst + 2 * v + 16, Vector512.LessThan(lanes, Vector512.Create(2 * rest - 16)).AsSingle(), Avx512F.PermuteVar16x32x2(e, high, o));
         }
     }
 }
