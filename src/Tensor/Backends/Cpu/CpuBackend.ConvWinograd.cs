@@ -98,6 +98,8 @@ public sealed unsafe partial class CpuBackend
             // input of the block this thread most likely takes next. Inside a training step, where activations are
             // not in cache, the transforms measured 15 % faster with both (ResNet-20's mix of calls: 1.21 → 1.13 ms).
             Prefetch(output + (long)n0 * outChannels * h * w, (long)count * outChannels * h * w);
+            // The residual too (inference's block-closing convolutions: 52.4 → 51.4 and 52.7 → 51.5 ms a batch of 256).
+            if (residual != null) Prefetch(residual + (long)n0 * outChannels * h * w, (long)count * outChannels * h * w);
             int next = n0 + threads * images;
             if (next < batch) Prefetch(input + (long)next * inChannels * h * w, (long)Math.Min(images, batch - next) * inChannels * h * w);
 
