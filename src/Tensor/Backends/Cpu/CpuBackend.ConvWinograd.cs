@@ -174,28 +174,36 @@ public sealed unsafe partial class CpuBackend
                         dU + xi * (long)outChannels * inChannels, inChannels, parallel: false);
             }
         });
-        for (int worker = 1; worker < workers; worker++) AddInto(sums, sums + worker * uSize, uSize);
-        // dW = Gᵀ dU G per (co, c), in double.
+        // dW = Gᵀ (Σ_workers dU) G per (co, c), in double, output channels shared out over the threads (on one thread,
+        // with the workers' sums added first, it took 7 % of the 64-channel weight gradient: 1.101 → 1.022 ms).
         long pairs = (long)outChannels * inChannels;
-        Span<double> t = stackalloc double[12];
-        for (long pair = 0; pair < pairs; pair++)
+        CpuParallel.For(outChannels, co =>
         {
-            for (int j = 0; j < 4; j++) // t = Gᵀ dU (3 × 4)
+            Span<double> t = stackalloc double[12];
+            for (long pair = (long)co * inChannels; pair < (long)(co + 1) * inChannels; pair++)
             {
-                double u0 = sums[(0 + j) * pairs + pair], u1 = sums[(4 + j) * pairs + pair], u2 = sums[(8 + j) * pairs + pair], u3 = sums[(12 + j) * pairs + pair];
-                t[j] = u0 + 0.5 * (u1 + u2);
-                t[4 + j] = 0.5 * (u1 - u2);
-                t[8 + j] = 0.5 * (u1 + u2) + u3;
+                for (int j = 0; j < 4; j++) // t = Gᵀ dU (3 × 4)
+                {
+                    double u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+                    for (int worker = 0; worker < workers; worker++)
+                    {
+                        float* u = sums + worker * uSize + pair;
+                        u0 += u[j * pairs]; u1 += u[(4 + j) * pairs]; u2 += u[(8 + j) * pairs]; u3 += u[(12 + j) * pairs];
+                    }
+                    t[j] = u0 + 0.5 * (u1 + u2);
+                    t[4 + j] = 0.5 * (u1 - u2);
+                    t[8 + j] = 0.5 * (u1 + u2) + u3;
+                }
+                float* g = dw + pair * 9;
+                for (int i = 0; i < 3; i++) // dW = t G (3 × 3)
+                {
+                    double t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
+                    g[3 * i] = (float)(t0 + 0.5 * (t1 + t2));
+                    g[3 * i + 1] = (float)(0.5 * (t1 - t2));
+                    g[3 * i + 2] = (float)(0.5 * (t1 + t2) + t3);
+                }
             }
-            float* g = dw + pair * 9;
-            for (int i = 0; i < 3; i++) // dW = t G (3 × 3)
-            {
-                double t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
-                g[3 * i] = (float)(t0 + 0.5 * (t1 + t2));
-                g[3 * i + 1] = (float)(0.5 * (t1 - t2));
-                g[3 * i + 2] = (float)(0.5 * (t1 + t2) + t3);
-            }
-        }
+        });
     }
 
     /// <summary>V for count images (input at their first): each channel split into phase planes, then TransformInput per block.</summary>
