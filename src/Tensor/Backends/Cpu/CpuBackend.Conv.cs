@@ -120,24 +120,14 @@ public sealed unsafe partial class CpuBackend
         UsesWinograd<T>(s) || UsesDirectConv<T>(s) || UsesDirectStride2<T>(s) || UsesDirectPointwiseStride2<T>(s)
         || (UsesImplicitGemm<T>(s) && ImplicitMaskedRows(InputGrid(s), s.Groups, hasBias));
 
-    /// <summary>y = y + residual over length elements, through max(0, ·) when relu (as the AddRelu kernel: NaN becomes 0).</summary>
+    /// <summary>y = y + residual over length elements, through max(0, ·) when relu, in chunks over the threads.</summary>
     private static void AddResidual<T>(T* y, T* residual, long length, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const long chunk = 1 << 16;
         CpuParallel.For((int)((length + chunk - 1) / chunk), item =>
         {
-            long i = item * chunk, end = Math.Min(length, i + chunk);
-            for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var t = Vector256.Load(y + i) + Vector256.Load(residual + i);
-                if (relu) t = Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<T>.Zero), t, Vector256<T>.Zero);
-                t.Store(y + i);
-            }
-            for (; i < end; i++)
-            {
-                T t = y[i] + residual[i];
-                y[i] = !relu || t > T.Zero ? t : T.Zero;
-            }
+            long start = item * chunk;
+            Epilogue(y + start, (int)Math.Min(chunk, length - start), null, residual + start, relu);
         });
     }
 
@@ -156,23 +146,31 @@ public sealed unsafe partial class CpuBackend
         }
         if (bias == null && !relu) return;
         T* yImage = y + (long)n * s.OutC * plane;
-        for (int c = 0; c < s.OutC; c++) BiasRelu(yImage + (long)c * plane, plane, bias == null ? T.Zero : bias[c], relu);
+        for (int c = 0; c < s.OutC; c++) Epilogue(yImage + (long)c * plane, plane, bias == null ? null : bias[c], null, relu);
     }
 
-    /// <summary>row[i] = row[i] + shift, through max(0, ·) when relu (as the Relu kernel: NaN becomes 0), in one vectorized pass.</summary>
-    private static void BiasRelu<T>(T* row, int length, T shift, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// A convolution's epilogue over one row of its output, in one vectorized pass: row[i] (+ shift when given)
+    /// (+ residual[i] when given), through max(0, ·) when relu (as the Relu and AddRelu kernels: NaN becomes 0), each
+    /// sum rounded as a separate add would round it.
+    /// </summary>
+    private static void Epilogue<T>(T* row, int length, T? shift, T* residual, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var v = Vector256.Create(shift);
+        var v = Vector256.Create(shift ?? T.Zero);
         int i = 0;
         for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
         {
-            var t = Vector256.Load(row + i) + v;
+            var t = Vector256.Load(row + i);
+            if (shift != null) t += v;
+            if (residual != null) t += Vector256.Load(residual + i);
             if (relu) t = Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256<T>.Zero), t, Vector256<T>.Zero);
             t.Store(row + i);
         }
         for (; i < length; i++)
         {
-            T t = row[i] + shift;
+            T t = row[i];
+            if (shift is { } add) t += add;
+            if (residual != null) t += residual[i];
             row[i] = !relu || t > T.Zero ? t : T.Zero;
         }
     }

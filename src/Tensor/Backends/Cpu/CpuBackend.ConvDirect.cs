@@ -102,9 +102,7 @@ public sealed unsafe partial class CpuBackend
             {
                 // The image this thread most likely takes next: its channels are read a few lines each, too scattered
                 // for the hardware prefetcher.
-                byte* next = (byte*)(image + (long)threads * inChannels * plane);
-                for (long offset = 0, bytes = (long)inChannels * plane * sizeof(float); offset < bytes; offset += 64)
-                    System.Runtime.Intrinsics.X86.Sse.Prefetch1(next + offset);
+                Prefetch(image + (long)threads * inChannels * plane, (long)inChannels * plane);
             }
             for (int t = t0; t < t1; t++)
                 CpuGemm.SgemmMaskedTile(outChannels, inChannels, taps, packed, image + t * columns, plane, tapOffsets, masks + t * taps * 2,

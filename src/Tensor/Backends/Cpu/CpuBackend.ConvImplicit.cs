@@ -594,6 +594,13 @@ public sealed unsafe partial class CpuBackend
         for (; i < count; i++) dst[i] = src[i] + shift;
     }
 
+    /// <summary>Requests the cache lines of floats [p, p + length) into L2.</summary>
+    private static void Prefetch(float* p, long length)
+    {
+        byte* bytes = (byte*)p;
+        for (long offset = 0, end = length * sizeof(float); offset < end; offset += 64) Sse.Prefetch1(bytes + offset);
+    }
+
     /// <summary>The calling thread's scratch in slot, grown on demand: pinned (so the pointer stays valid), 64-byte aligned.</summary>
     private static T* Grow<T>(ref T[]? slot, long length) where T : unmanaged
     {

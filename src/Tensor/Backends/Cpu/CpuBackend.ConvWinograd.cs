@@ -117,7 +117,7 @@ public sealed unsafe partial class CpuBackend
                     long at = ((long)(n0 + i) * outChannels + co) * h * w;
                     MergePhases(phases, tileStride, h, w, output + at);
                     if (bias != null || residual != null || relu)
-                        Epilogue(output + at, h * w, bias == null ? 0f : bias[co], residual == null ? null : residual + at, relu);
+                        Epilogue(output + at, h * w, bias == null ? null : bias[co], residual == null ? null : residual + at, relu);
                 }
         });
     }
@@ -243,13 +243,6 @@ public sealed unsafe partial class CpuBackend
         (a + b).Store(d + (4 * i + 1) * positionStride);
         (a - b).Store(d + (4 * i + 2) * positionStride);
         (-b).Store(d + (4 * i + 3) * positionStride);
-    }
-
-    /// <summary>Requests the cache lines of floats [p, p + length) into L2.</summary>
-    private static void Prefetch(float* p, long length)
-    {
-        byte* bytes = (byte*)p;
-        for (long offset = 0, end = length * sizeof(float); offset < end; offset += 64) Sse.Prefetch1(bytes + offset);
     }
 
     /// <summary>
@@ -407,26 +400,6 @@ public sealed unsafe partial class CpuBackend
         {
             float* even = phases + (r & 1) * 2 * phase + (r >> 1) * wp;
             MergeRowStride2(even, even + phase, plane + (long)r * w, wp);
-        }
-    }
-
-    /// <summary>plane[i] = ((plane[i] + shift) + residual[i] when given), through max(0, ·) when relu (NaN becomes 0).</summary>
-    private static void Epilogue(float* plane, int length, float shift, float* residual, bool relu)
-    {
-        var v = Vector512.Create(shift);
-        int i = 0;
-        for (; i <= length - 16; i += 16)
-        {
-            var t = Vector512.Load(plane + i) + v;
-            if (residual != null) t += Vector512.Load(residual + i);
-            if (relu) t = Vector512.ConditionalSelect(Vector512.GreaterThan(t, Vector512<float>.Zero), t, Vector512<float>.Zero);
-            t.Store(plane + i);
-        }
-        for (; i < length; i++)
-        {
-            float t = plane[i] + shift;
-            if (residual != null) t += residual[i];
-            plane[i] = !relu || t > 0f ? t : 0f;
         }
     }
 
