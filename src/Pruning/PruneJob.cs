@@ -60,7 +60,9 @@ public static class PruneJob
                 .ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal));
 
         string checkpointPath = Path.Combine(outputDirectory, CheckpointFile);
-        var run = new PruningRun(loaded.Model, data, train, test, options, observer, state)
+        // Distillation's teacher: the unpruned model, loaded afresh from the same file (a resumed run too).
+        var teacher = options.DistillAlpha > 0 ? Checkpoint.LoadModel(modelPath).Model : null;
+        var run = new PruningRun(loaded.Model, data, train, test, options, observer, state, teacher)
         {
             Checkpoint = (current, optimizer) => Checkpoint.SaveModel(checkpointPath, loaded.Model, loaded.Spec, data,
                 new Dictionary<string, string> { [PruneState.MetadataKey] = MetadataJson.Write(current) }, optimizer),
@@ -111,20 +113,27 @@ public static class PruneJob
         return report;
     }
 
+    private static string TargetUnit(TargetKind kind) => kind switch { TargetKind.Macs => "MAC", TargetKind.Parameters => "parameter", _ => "channel" };
+
     /// <summary>Every choice the run made, as the report's options table.</summary>
     public static IReadOnlyDictionary<string, string> OptionsTable(PruneOptions o)
     {
         var t = new Dictionary<string, string>
         {
             ["target"] = o.Target.ToString(),
-            ["ranking"] = o.ResolvedSchedule == ScheduleKind.Entwined ? "entwined: layer quotas from a global ranking of layer-normalised scores" : o.GlobalRanking ? "global" : "per layer",
+            ["ranking"] = (o.ResolvedSchedule == ScheduleKind.Entwined ? "entwined: layer quotas from a " : "")
+                + (!o.GlobalRanking && o.Target.Kind == TargetKind.Channels && o.ResolvedSchedule == ScheduleKind.OneShot ? "per layer"
+                    : o.Selection.CostAware ? $"global, cost-aware (score per {TargetUnit(o.Target.Kind)} saved)" : "global"),
             ["score_normalization"] = o.Selection.Normalization.ToString().ToLowerInvariant(),
             ["min_channels"] = o.Selection.MinChannels.ToString(),
+            ["max_layer_ratio"] = o.Selection.MaxLayerRatio.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
             ["round_to"] = o.Selection.RoundTo.ToString(),
             ["ignored_layers"] = o.Ignore.Count == 0 ? "none" : string.Join(", ", o.Ignore),
             ["scoring_data"] = o.ScorePerClass > 0 ? $"{o.ScorePerClass} training images per class (fixed)" : $"{o.ScoreBatches} fresh training batches of {o.ScoreBatchSize} per scoring",
             ["scoring_mode"] = "evaluation (batch norm on running statistics)",
-            ["fine_tune"] = $"SGD lr {o.LearningRate} momentum {o.Momentum} wd {o.WeightDecay}, batch {o.BatchSize}, crop padding {o.CropPadding}, flip {o.HorizontalFlip}; final {o.FineTuneEpochs} epoch(s) cosine",
+            ["fine_tune"] = $"SGD lr {o.LearningRate} momentum {o.Momentum} wd {o.WeightDecay}, batch {o.BatchSize}, crop padding {o.CropPadding}, flip {o.HorizontalFlip}; " +
+                (o.FineTuneSteps > 0 ? $"{o.FineTuneSteps} steps in all, the final phase cosine" : $"final {o.FineTuneEpochs} epoch(s) cosine"),
+            ["distillation"] = o.DistillAlpha > 0 ? $"from the unpruned model: (1 − α)·CE + α·T²·KL, α = {o.DistillAlpha}, T = {o.DistillTemperature}" : "none",
         };
         switch (o.Criterion)
         {
@@ -145,6 +154,9 @@ public static class PruneJob
         {
             case ScheduleKind.Iterative:
                 t["iterative_step"] = $"{o.IterativeStep:P0} of the groups, then {o.IterativeSteps} fine-tuning steps";
+                break;
+            case ScheduleKind.Progressive:
+                t["progressive"] = $"{o.ProgressiveSteps} equal steps of the target, re-scored before each" + (o.ProgressiveTuneSteps > 0 ? $", {o.ProgressiveTuneSteps} fine-tuning steps between" : "");
                 break;
             case ScheduleKind.Entwined:
                 t["entwined"] = $"q = {o.EntwinedFraction:P0} of the layer's width per round, then {o.EntwinedSteps} fine-tuning steps";

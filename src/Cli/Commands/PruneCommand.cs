@@ -18,18 +18,19 @@ internal static class PruneCommand
         var model = new Option<string>("--model") { HelpName = "FILE", Description = "Trained model file written by Standalone.", DefaultValueFactory = _ => EvalCommand.DefaultModel };
         var data = CommonOptions.DataDirectory();
         var criterion = new Option<string>("--criterion") { HelpName = "NAME", Description = $"Importance criterion: {string.Join(", ", PruneOptions.Criteria)}.", DefaultValueFactory = _ => defaults.Criterion };
-        var schedule = new Option<string?>("--schedule") { HelpName = "NAME", Description = "one-shot, iterative or entwined (default: entwined for singe, one-shot otherwise)." };
+        var schedule = new Option<string?>("--schedule") { HelpName = "NAME", Description = $"one-shot, progressive, iterative or entwined (default: {PruneOptions.ScheduleName(defaults.ResolvedSchedule)} for {defaults.Criterion}, {PruneOptions.ScheduleName((defaults with { Criterion = "l1" }).ResolvedSchedule)} otherwise)." };
         var targetMacs = new Option<double?>("--target-macs") { HelpName = "F", Description = "Fraction of the MACs to remove (default 0.5 when no target is given)." };
         var targetParams = new Option<double?>("--target-params") { HelpName = "F", Description = "Fraction of the parameters to remove." };
         var ratio = new Option<double?>("--ratio") { HelpName = "F", Description = "Fraction of the channels (groups) to remove." };
-        var ranking = new Option<string>("--ranking") { HelpName = "global|layer", Description = "One-shot with --ratio: one global ranking, or the same share from every layer.", DefaultValueFactory = _ => "global" };
+        var ranking = new Option<string>("--ranking") { HelpName = "cost|global|layer", Description = "How the budget is spread over the layers: one global ranking of score per MAC (or parameter) saved, of plain scores, or (one-shot with --ratio) the same share of every layer.", DefaultValueFactory = _ => RankingName(defaults) };
         var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Output directory (default runs/prune-<timestamp>)." };
         var seed = new Option<ulong>("--seed") { HelpName = "N", Description = "Seed of the scoring batches, fine-tuning order and random scores/gradients.", DefaultValueFactory = _ => 0 };
         var ignore = new Option<string[]>("--ignore") { HelpName = "LAYER", Description = "Conv/Linear layers (state-dict prefixes, e.g. conv1) that keep all their channels.", AllowMultipleArgumentsPerToken = true };
         var minChannels = new Option<int>("--min-channels") { HelpName = "N", Description = "Fewest channels a layer keeps.", DefaultValueFactory = _ => defaults.Selection.MinChannels };
         var roundTo = new Option<int>("--round-to") { HelpName = "N", Description = "Keep each layer's width a multiple of N.", DefaultValueFactory = _ => defaults.Selection.RoundTo };
         var layerRatio = new Option<string[]>("--layer-ratio") { HelpName = "NAME=F", Description = "Per-layer ranking: fraction removed from one layer (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var normalization = new Option<string>("--score-normalization") { HelpName = "none|l1|l2|max", Description = "Divide scores by their layer's norm before a global ranking (entwined quotas use l2 when none).", DefaultValueFactory = _ => "none" };
+        var normalization = new Option<string>("--score-normalization") { HelpName = "none|mean|l1|l2|max", Description = "Divide scores by their layer's mean, L1 or L2 norm or maximum before a global ranking.", DefaultValueFactory = _ => defaults.Selection.Normalization.ToString().ToLowerInvariant() };
+        var maxLayerRatio = new Option<double>("--max-layer-ratio") { HelpName = "F", Description = "Largest fraction of any layer's channels removed (a per-layer ceiling; 1: none).", DefaultValueFactory = _ => defaults.Selection.MaxLayerRatio };
         var scoreBatches = new Option<int>("--score-batches") { HelpName = "N", Description = "Fresh training batches per scoring.", DefaultValueFactory = _ => defaults.ScoreBatches };
         var scoreBatchSize = new Option<int>("--score-batch-size") { HelpName = "B", Description = "Images per scoring batch.", DefaultValueFactory = _ => defaults.ScoreBatchSize };
         var perClass = new Option<int>("--score-per-class") { HelpName = "K", Description = "Scarce data: score on a fixed set of K training images per class.", DefaultValueFactory = _ => 0 };
@@ -39,10 +40,15 @@ internal static class PruneCommand
         var randomGradient = new Option<bool>("--random-gradient") { Description = "gradient/taylor*: seed backward with unit-norm N(0, I) at the logits instead of the labelled loss." };
         var normalizeGradient = new Option<bool>("--normalize-gradient") { Description = "gradient/taylor*: divide each sample's contribution by its output-gradient norm." };
         var step = new Option<double>("--step") { HelpName = "F", Description = "iterative: fraction of the groups pruned per iteration.", DefaultValueFactory = _ => defaults.IterativeStep };
+        var progressiveSteps = new Option<int>("--progressive-steps") { HelpName = "N", Description = "progressive: equal steps of the target, re-scoring before each.", DefaultValueFactory = _ => defaults.ProgressiveSteps };
+        var progressiveTune = new Option<int>("--progressive-tune-steps") { HelpName = "N", Description = "progressive: fine-tuning steps between steps (0: none).", DefaultValueFactory = _ => defaults.ProgressiveTuneSteps };
         var iterativeSteps = new Option<int>("--iterative-steps") { HelpName = "N", Description = "iterative: fine-tuning steps after each iteration.", DefaultValueFactory = _ => defaults.IterativeSteps };
         var entwinedFraction = new Option<double>("--entwined-fraction") { HelpName = "F", Description = "entwined: channels pruned per round, as a fraction of the layer's width (at least 1).", DefaultValueFactory = _ => defaults.EntwinedFraction };
         var entwinedSteps = new Option<int>("--entwined-steps") { HelpName = "N", Description = "entwined: fine-tuning steps after each round.", DefaultValueFactory = _ => defaults.EntwinedSteps };
         var epochs = new Option<double>("--finetune-epochs") { HelpName = "E", Description = "Final fine-tuning epochs (cosine-decayed learning rate).", DefaultValueFactory = _ => defaults.FineTuneEpochs };
+        var finetuneSteps = new Option<int>("--finetune-steps") { HelpName = "N", Description = "Total fine-tuning budget in steps, rounds between pruning steps included; the final phase gets the rest (overrides --finetune-epochs; 0: off).", DefaultValueFactory = _ => defaults.FineTuneSteps };
+        var distillAlpha = new Option<double>("--distill-alpha") { HelpName = "A", Description = "Distil from the unpruned model while fine-tuning: weight of the soft targets, (1 − A)·CE + A·T²·KL (0: off).", DefaultValueFactory = _ => defaults.DistillAlpha };
+        var distillTemperature = new Option<double>("--distill-temperature") { HelpName = "T", Description = "Distillation temperature.", DefaultValueFactory = _ => defaults.DistillTemperature };
         var lr = new Option<double>("--lr") { HelpName = "LR", Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
         var testImages = new Option<int>("--test-images") { HelpName = "N", Description = "Evaluate on the first N test images only (0: all) — for quick trials.", DefaultValueFactory = _ => 0 };
@@ -50,9 +56,9 @@ internal static class PruneCommand
         var noThroughput = new Option<bool>("--no-throughput") { Description = "Skip measuring inference images/s of the baseline and the pruned model." };
         var command = new Command("prune", "Prune a trained model by attribution (SInGE, LRP, Taylor) or a classic criterion; write the smaller model and a report.")
         {
-            model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization,
-            scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, step, iterativeSteps, entwinedFraction, entwinedSteps,
-            epochs, lr, curveImages, testImages, noThroughput, resume,
+            model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization, maxLayerRatio,
+            scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, progressiveSteps, progressiveTune, step, iterativeSteps,
+            entwinedFraction, entwinedSteps, epochs, finetuneSteps, lr, distillAlpha, distillTemperature, curveImages, testImages, noThroughput, resume,
         };
         command.SetAction(parse =>
         {
@@ -64,18 +70,20 @@ internal static class PruneCommand
                 return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(), cancel), resumeDir);
             }
             string rankingName = parse.GetValue(ranking)!;
-            if (rankingName is not ("global" or "layer")) throw new ArgumentException($"--ranking must be global or layer, got '{rankingName}'");
+            if (rankingName is not ("cost" or "global" or "layer")) throw new ArgumentException($"--ranking must be cost, global or layer, got '{rankingName}'");
             var options = new PruneOptions
             {
                 Criterion = parse.GetValue(criterion)!,
                 Schedule = parse.GetValue(schedule) is { } s ? PruneOptions.ParseSchedule(s) : null,
                 Target = PruningTarget.Create(parse.GetValue(targetMacs), parse.GetValue(targetParams), parse.GetValue(ratio)),
-                GlobalRanking = rankingName == "global",
+                GlobalRanking = rankingName != "layer",
                 Selection = new SelectionOptions
                 {
                     MinChannels = parse.GetValue(minChannels),
                     RoundTo = parse.GetValue(roundTo),
                     Normalization = ParseNormalization(parse.GetValue(normalization)!),
+                    CostAware = rankingName == "cost",
+                    MaxLayerRatio = parse.GetValue(maxLayerRatio),
                     LayerRatios = ParseLayerRatios(parse.GetValue(layerRatio) ?? []),
                 },
                 Ignore = parse.GetValue(ignore) ?? [],
@@ -91,11 +99,16 @@ internal static class PruneCommand
                 },
                 RandomGradient = parse.GetValue(randomGradient),
                 NormalizeGradient = parse.GetValue(normalizeGradient),
+                ProgressiveSteps = parse.GetValue(progressiveSteps),
+                ProgressiveTuneSteps = parse.GetValue(progressiveTune),
                 IterativeStep = parse.GetValue(step),
                 IterativeSteps = parse.GetValue(iterativeSteps),
                 EntwinedFraction = parse.GetValue(entwinedFraction),
                 EntwinedSteps = parse.GetValue(entwinedSteps),
                 FineTuneEpochs = parse.GetValue(epochs),
+                FineTuneSteps = parse.GetValue(finetuneSteps),
+                DistillAlpha = parse.GetValue(distillAlpha),
+                DistillTemperature = parse.GetValue(distillTemperature),
                 LearningRate = parse.GetValue(lr),
                 CurveImages = parse.GetValue(curveImages),
                 TestImages = parse.GetValue(testImages),
@@ -140,11 +153,14 @@ internal static class PruneCommand
     private static ScoreNormalization ParseNormalization(string name) => name switch
     {
         "none" => ScoreNormalization.None,
+        "mean" => ScoreNormalization.Mean,
         "l1" => ScoreNormalization.L1,
         "l2" => ScoreNormalization.L2,
         "max" => ScoreNormalization.Max,
-        _ => throw new ArgumentException($"--score-normalization must be none, l1, l2 or max, got '{name}'"),
+        _ => throw new ArgumentException($"--score-normalization must be none, mean, l1, l2 or max, got '{name}'"),
     };
+
+    private static string RankingName(PruneOptions o) => !o.GlobalRanking ? "layer" : o.Selection.CostAware ? "cost" : "global";
 
     private static Dictionary<string, double> ParseLayerRatios(IEnumerable<string> entries)
     {

@@ -40,6 +40,33 @@ internal sealed class CostTracker
 
     public bool Reached(PruningTarget target) => Removed(target) >= target.Fraction - 1e-12;
 
+    /// <summary>
+    /// What removing these live groups (together) would save, as a fraction of the baseline in the target's unit —
+    /// MACs, parameters or channels — without removing them.
+    /// </summary>
+    public double Saving(IReadOnlyList<PruningGroup> groups, TargetKind kind)
+    {
+        if (kind == TargetKind.Channels) return (double)groups.Count / _graph.Groups.Count;
+        var outs = new Dictionary<int, int>();
+        var ins = new Dictionary<int, int>();
+        long norms = 0;
+        foreach (var group in groups)
+        {
+            foreach (var p in group.Producers) { int i = _layerIndex[p.Layer]; outs[i] = outs.GetValueOrDefault(i) + 1; }
+            foreach (var c in group.Consumers) { int i = _layerIndex[c.Layer]; ins[i] = ins.GetValueOrDefault(i) + 1; }
+            norms += group.Norms.Count;
+        }
+        long macs = 0, parameters = 2 * norms;
+        foreach (int i in outs.Keys.Union(ins.Keys))
+        {
+            var site = _graph.Layers[i];
+            int o = _out[i] - outs.GetValueOrDefault(i), n = _in[i] - ins.GetValueOrDefault(i);
+            macs += site.Macs(_out[i], _in[i]) - site.Macs(o, n);
+            parameters += site.Parameters(_out[i], _in[i]) - site.Parameters(o, n);
+        }
+        return kind == TargetKind.Macs ? (double)macs / _baselineMacs : (double)parameters / _baselineParameters;
+    }
+
     /// <summary>Accounts for one more pruned group.</summary>
     public void Remove(PruningGroup group)
     {

@@ -1,6 +1,9 @@
 // Fine-tuning a masked model: SGD with momentum over augmented training batches (the trainer's loader and
 // optimizer), the mask re-applied after every step so pruned channels stay exactly zero. Keeps its position in the
 // batch stream (epoch, batch) so that interleaved bursts of steps continue through the data rather than restart.
+// With a teacher (the unpruned model) and DistillAlpha > 0 the loss is knowledge distillation's mix of the labels'
+// cross-entropy and the KL divergence from the teacher's tempered outputs on the same augmented batch; the teacher
+// runs in evaluation mode without gradients, so its layers run fused.
 using Standalone.Autograd;
 using Standalone.Autograd.Optim;
 using Standalone.Models.Data;
@@ -14,11 +17,19 @@ public sealed class FineTuner
 {
     private readonly Module _model;
     private readonly DataLoader _loader;
+    private readonly Module? _teacher;
+    private readonly double _alpha, _temperature;
     private IEnumerator<HostBatch>? _batches;
 
-    public FineTuner(Module model, ImageDataset train, DataInfo data, PruneOptions options)
+    public FineTuner(Module model, ImageDataset train, DataInfo data, PruneOptions options, Module? teacher = null)
     {
         _model = model;
+        if (options.DistillAlpha > 0)
+        {
+            _teacher = teacher ?? throw new ArgumentException("distillation (DistillAlpha > 0) needs the unpruned model as the teacher");
+            _teacher.Eval();
+            (_alpha, _temperature) = (options.DistillAlpha, options.DistillTemperature);
+        }
         _loader = new DataLoader(train, data.TrainLoader(options.BatchSize, options.Seed, options.CropPadding, options.HorizontalFlip));
         Optimizer = new Sgd(model.Parameters(), options.LearningRate, options.Momentum, options.WeightDecay);
         BaseLearningRate = options.LearningRate;
@@ -62,7 +73,8 @@ public sealed class FineTuner
                 _loader.Return(batch);
                 Optimizer.LearningRate = learningRate?.Invoke(i) ?? BaseLearningRate;
                 Optimizer.ZeroGrad();
-                var loss = F.CrossEntropy(_model.Forward(Variable.Constant(x)), y);
+                var loss = _teacher == null ? F.CrossEntropy(_model.Forward(Variable.Constant(x)), y)
+                    : F.DistillationLoss(_model.Forward(Variable.Constant(x)), TeacherLogits(x), y, _alpha, _temperature);
                 loss.Backward();
                 Optimizer.Step();
                 mask?.Apply(Optimizer);
@@ -74,6 +86,12 @@ public sealed class FineTuner
             taken++;
         }
         return steps == 0 ? double.NaN : lossSum / steps;
+    }
+
+    private Tensor TeacherLogits(Tensor x)
+    {
+        using var noGrad = Grad.Disabled();
+        return _teacher!.Forward(Variable.Constant(x)).Data;
     }
 
     private HostBatch NextBatch()

@@ -7,12 +7,12 @@ using Standalone.Pruning.Criteria;
 
 namespace Standalone.Pruning.Schedules;
 
-public enum ScheduleKind { OneShot, Iterative, Entwined }
+public enum ScheduleKind { OneShot, Iterative, Entwined, Progressive }
 
 public sealed record PruneOptions
 {
     public static IReadOnlyList<string> Criteria { get; } = ["l1", "l2", "bn-scale", "gradient", "taylor", "taylor-abs", "taylor-sq", "random", "lrp", "singe"];
-    public static IReadOnlyList<string> Schedules { get; } = ["one-shot", "iterative", "entwined"];
+    public static IReadOnlyList<string> Schedules { get; } = ["one-shot", "progressive", "iterative", "entwined"];
 
     public string Criterion { get; init; } = "singe";
     /// <summary>Null: entwined for singe, one-shot for the others.</summary>
@@ -47,6 +47,10 @@ public sealed record PruneOptions
     public double IterativeStep { get; init; } = 0.05;
     /// <summary>Iterative: fine-tuning steps after each pruning step.</summary>
     public int IterativeSteps { get; init; } = 200;
+    /// <summary>Progressive: equal steps of the target (the target's unit), re-scoring before each.</summary>
+    public int ProgressiveSteps { get; init; } = 10;
+    /// <summary>Progressive: fine-tuning steps after each step but the last (0: prune the whole way first).</summary>
+    public int ProgressiveTuneSteps { get; init; }
     /// <summary>Entwined: q = this fraction of a layer's original width per pruning round (at least 1).</summary>
     public double EntwinedFraction { get; init; } = 0.05;
     /// <summary>Entwined: fine-tuning steps after each round (f).</summary>
@@ -54,10 +58,19 @@ public sealed record PruneOptions
 
     // Fine-tuning (interleaved steps use the constant rate; the final phase decays it with a cosine).
     public double FineTuneEpochs { get; init; } = 1;
+    /// <summary>
+    /// Total fine-tuning budget in SGD steps, the steps between pruning rounds included: the final phase takes what
+    /// is left (0: the final phase is FineTuneEpochs epochs instead). Makes schedules comparable at equal steps.
+    /// </summary>
+    public int FineTuneSteps { get; init; }
     public double LearningRate { get; init; } = 0.01;
     public double Momentum { get; init; } = 0.9;
     public double WeightDecay { get; init; } = 5e-4;
     public int BatchSize { get; init; } = 128;
+    /// <summary>Knowledge distillation from the unpruned model: weight α of the soft-target term (0: labels only).</summary>
+    public double DistillAlpha { get; init; }
+    /// <summary>Distillation temperature T.</summary>
+    public double DistillTemperature { get; init; } = 4;
     public int CropPadding { get; init; } = 2;
     public bool HorizontalFlip { get; init; } = true;
     /// <summary>Test images used for the accuracy points of the accuracy-vs-MACs curve along the run (0: none).</summary>
@@ -73,6 +86,7 @@ public sealed record PruneOptions
     {
         ScheduleKind.OneShot => "one-shot",
         ScheduleKind.Iterative => "iterative",
+        ScheduleKind.Progressive => "progressive",
         _ => "entwined",
     };
 
@@ -80,6 +94,7 @@ public sealed record PruneOptions
     {
         "one-shot" => ScheduleKind.OneShot,
         "iterative" => ScheduleKind.Iterative,
+        "progressive" => ScheduleKind.Progressive,
         "entwined" => ScheduleKind.Entwined,
         _ => throw new ArgumentException($"unknown schedule '{name}'; expected one of {string.Join(", ", Schedules)}"),
     };
@@ -91,9 +106,14 @@ public sealed record PruneOptions
         if (ScorePerClass < 0) throw new ArgumentException($"--score-per-class must be ≥ 0, got {ScorePerClass}");
         if (!(IterativeStep > 0 && IterativeStep < 1)) throw new ArgumentException($"--step must be in (0, 1), got {IterativeStep}");
         if (!(EntwinedFraction > 0 && EntwinedFraction < 1)) throw new ArgumentException($"--entwined-fraction must be in (0, 1), got {EntwinedFraction}");
-        if (IterativeSteps < 0 || EntwinedSteps < 0 || FineTuneEpochs < 0) throw new ArgumentException("fine-tuning steps and epochs must be ≥ 0");
+        if (IterativeSteps < 0 || EntwinedSteps < 0 || !(FineTuneEpochs >= 0) || double.IsInfinity(FineTuneEpochs)) throw new ArgumentException($"fine-tuning steps and epochs must be finite and ≥ 0, got --finetune-epochs {FineTuneEpochs}");
+        if (FineTuneSteps < 0) throw new ArgumentException($"--finetune-steps must be ≥ 0, got {FineTuneSteps}");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
         if (Selection.MinChannels < 1 || Selection.RoundTo < 1) throw new ArgumentException($"--min-channels and --round-to must be ≥ 1, got {Selection.MinChannels} and {Selection.RoundTo}");
+        if (ProgressiveSteps < 1 || ProgressiveTuneSteps < 0) throw new ArgumentException($"--progressive-steps must be ≥ 1 and --progressive-tune-steps ≥ 0, got {ProgressiveSteps} and {ProgressiveTuneSteps}");
+        if (!(DistillAlpha >= 0 && DistillAlpha <= 1)) throw new ArgumentException($"--distill-alpha is the soft-target weight, in [0, 1]; got {DistillAlpha}");
+        if (!(DistillTemperature > 0) || double.IsInfinity(DistillTemperature)) throw new ArgumentException($"--distill-temperature must be positive, got {DistillTemperature}");
+        if (!(Selection.MaxLayerRatio > 0 && Selection.MaxLayerRatio <= 1)) throw new ArgumentException($"--max-layer-ratio is the largest fraction of a layer's channels removed, in (0, 1]; got {Selection.MaxLayerRatio}");
         if (Singe.Steps < 1) throw new ArgumentException($"--ig-steps must be ≥ 1, got {Singe.Steps}");
         if (Singe.Norm is not (1 or 2)) throw new ArgumentException($"--ig-norm must be 1 or 2, got {Singe.Norm}");
     }

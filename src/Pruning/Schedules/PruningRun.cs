@@ -2,8 +2,11 @@
 // with the chosen criterion and schedule (fine-tuning the masked model in between), evaluate before fine-tuning,
 // fine-tune, compact, measure again. The three schedules (ALGORITHMS.md):
 //   one-shot   score once, prune to the target (global or per-layer ranking)
+//   progressive  ProgressiveSteps equal steps of the target: score, prune (global) to k/N of it, fine-tune
+//              ProgressiveTuneSteps steps (0: none), repeat (Torch-Pruning's iterative_steps)
 //   iterative  score, prune IterativeStep of the original groups (global), fine-tune IterativeSteps steps; repeat
-//   entwined   per-unit quotas from a global ranking of layer-normalised scores; then unit by unit in network order:
+//   entwined   per-unit quotas from the same global ranking as the others (normalisation, cost-awareness, floors);
+//              then unit by unit in network order:
 //              score that unit on fresh batches, prune q lowest, fine-tune EntwinedSteps steps, until its quota is met
 // Every schedule ends with FineTuneEpochs epochs of fine-tuning (cosine-decayed rate) and compaction. The run is a
 // state machine over PruneState: after every round (and every 100 final fine-tuning steps, and on cancellation) the
@@ -42,6 +45,7 @@ public sealed class PruningRun
     private readonly PruneOptions _options;
     private readonly IPruneObserver _observer;
     private readonly List<Module> _ignored;
+    private readonly Module? _teacher;
     private readonly Stopwatch _scoring = new(), _fineTuning = new(), _evaluation = new(), _total = new();
     private PruneState _state;
     private CancellationToken _cancel;
@@ -53,9 +57,11 @@ public sealed class PruningRun
     private IPruningCriterion _criterion = null!;
 
     /// <param name="state">A saved state to continue from (the model then holds the checkpoint's weights), or null for a new run.</param>
+    /// <param name="teacher">The unpruned model, for distillation (needed when <see cref="PruneOptions.DistillAlpha"/> &gt; 0).</param>
     public PruningRun(Module model, DataInfo data, ImageDataset train, ImageDataset test, PruneOptions options, IPruneObserver? observer = null,
-        PruneState? state = null)
+        PruneState? state = null, Module? teacher = null)
     {
+        _teacher = teacher;
         options.Validate();
         (_model, _data, _train, _options) = (model, data, train, options);
         _test = options.TestImages > 0 && options.TestImages < test.Count
@@ -88,7 +94,7 @@ public sealed class PruningRun
         if (_criterion is IRandomizedCriterion randomized && _state.CriterionRng is { } words)
             randomized.Rng.State = (Word(words, 0), Word(words, 1), Word(words, 2), Word(words, 3));
         _scoringData = new ScoringData(_train, _data, _options) { Position = (_state.ScoringEpoch, _state.ScoringBatch) };
-        _tuner = new FineTuner(_model, _train, _data, _options);
+        _tuner = new FineTuner(_model, _train, _data, _options, _teacher);
         _tuner.Restore(_state.TunerEpoch, _state.TunerBatch, _state.TunerSteps);
         RestoreOptimizer?.Invoke(_tuner.Optimizer);
         _mask.Apply(_tuner.Optimizer);
@@ -106,6 +112,7 @@ public sealed class PruningRun
             {
                 case ScheduleKind.OneShot: OneShot(cancel); break;
                 case ScheduleKind.Iterative: Iterative(cancel); break;
+                case ScheduleKind.Progressive: Progressive(cancel); break;
                 default: Entwined(cancel); break;
             }
             _state = _state with { Phase = "final" };
@@ -153,13 +160,30 @@ public sealed class PruningRun
         }
     }
 
+    private void Progressive(CancellationToken cancel)
+    {
+        int steps = _options.ProgressiveSteps, pointEvery = Math.Max(1, steps / 10);
+        while (true)
+        {
+            FinishPending(cancel);
+            int round = _state.Round + 1;
+            if (round > steps) return;
+            var target = _options.Target with { Fraction = _options.Target.Fraction * round / steps };
+            _observer.Phase($"step {round}/{steps}: scoring, pruning to {target}" + (round < steps && _options.ProgressiveTuneSteps > 0 ? $", fine-tuning {_options.ProgressiveTuneSteps} steps" : ""));
+            var scores = Selection.Normalize(_graph, Score(null), _options.Selection.Normalization);
+            Prune(Selection.Global(_mask, scores, target, _options.Selection));
+            bool point = round == steps || round % pointEvery == 0;
+            _state = _state with { Round = round, PendingSteps = round < steps ? _options.ProgressiveTuneSteps : 0, PendingPoint = point ? $"step {round}" : null };
+            Save();
+        }
+    }
+
     private void Entwined(CancellationToken cancel)
     {
         if (_state.Quotas == null)
         {
             _observer.Phase("scoring every layer for the quotas");
-            var normalization = _options.Selection.Normalization == ScoreNormalization.None ? ScoreNormalization.L2 : _options.Selection.Normalization;
-            var initial = Selection.Normalize(_graph, Score(null), normalization);
+            var initial = Selection.Normalize(_graph, Score(null), _options.Selection.Normalization);
             var planned = Selection.Global(_mask, initial, _options.Target, _options.Selection);
             _state = _state with { Quotas = _graph.Units.Select(u => _mask.Alive(u) - planned.Count(g => g.Unit == u)).ToArray() };
             Save();
@@ -194,9 +218,11 @@ public sealed class PruningRun
             _state = _state with { AccuracyBeforeFinetune = Evaluate(cancel) };
             Save();
         }
-        int finalSteps = (int)Math.Round(_options.FineTuneEpochs * _tuner.BatchesPerEpoch);
+        int finalSteps = FinalSteps();
         if (_state.FinalStepsDone < finalSteps)
-            _observer.Phase($"fine-tuning {_options.FineTuneEpochs:0.##} epoch(s) ({finalSteps} steps, cosine from lr {_options.LearningRate}" +
+            _observer.Phase((_options.FineTuneSteps > 0 ? $"fine-tuning the budget's last {finalSteps} steps (" : $"fine-tuning {_options.FineTuneEpochs:0.##} epoch(s) ({finalSteps} steps, ")
+                + $"cosine from lr {_options.LearningRate}" +
+                (_options.DistillAlpha > 0 ? $", distilling from the unpruned model at T = {_options.DistillTemperature:0.##}, α = {_options.DistillAlpha:0.##}" : "") +
                 (_state.FinalStepsDone > 0 ? $", resuming at step {_state.FinalStepsDone}" : "") + ")");
         while (_state.FinalStepsDone < finalSteps)
         {
@@ -208,6 +234,14 @@ public sealed class PruningRun
         }
         Point("fine-tuned", cancel);
     }
+
+    /// <summary>
+    /// Steps of the final phase: FineTuneEpochs epochs, or with a total budget (FineTuneSteps) what the pruning
+    /// rounds left of it — the steps taken before the final phase are the tuner's count less the final steps done.
+    /// </summary>
+    private int FinalSteps() => _options.FineTuneSteps > 0
+        ? (int)Math.Max(0, _options.FineTuneSteps - (_tuner.StepsTaken - _state.FinalStepsDone))
+        : (int)Math.Round(_options.FineTuneEpochs * _tuner.BatchesPerEpoch);
 
     /// <summary>Takes the fine-tuning steps still owed by the current block, then records its curve point.</summary>
     private void FinishPending(CancellationToken cancel)

@@ -2,13 +2,16 @@
 // ranking removes from each unit its share. Both respect the per-unit floor (minimum channels, at least 1) and
 // stop as soon as the target is met; `limit` caps how many groups one call may take (an iterative step) — a chunk
 // that RoundTo makes indivisible is finished even past the limit, so no unit is ever left off a multiple of RoundTo.
-// Scores may be normalised per unit first (l1, l2, max) so that units of different scale compete fairly.
+// Scores may be normalised per unit first (mean, l1, l2, max) so that units of different scale compete fairly, and a
+// global ranking may be cost-aware: a unit's next chunk is ranked by its summed score divided by what removing it
+// saves in the target's unit (MACs or parameters), so a MAC target takes channels where accuracy per MAC is cheapest.
+// Per-layer floors: at least MinChannels, and at most MaxLayerRatio of a unit's original width removed.
 using Standalone.Pruning.Graph;
 using Standalone.Pruning.Masking;
 
 namespace Standalone.Pruning.Schedules;
 
-public enum ScoreNormalization { None, L1, L2, Max }
+public enum ScoreNormalization { None, Mean, L1, L2, Max }
 
 public sealed record SelectionOptions
 {
@@ -16,6 +19,10 @@ public sealed record SelectionOptions
     /// <summary>Live channels per unit are kept a multiple of this (when the unit's width allows).</summary>
     public int RoundTo { get; init; } = 1;
     public ScoreNormalization Normalization { get; init; } = ScoreNormalization.None;
+    /// <summary>Global ranking: rank by score per unit of the target saved (MACs or parameters) rather than by score.</summary>
+    public bool CostAware { get; init; }
+    /// <summary>The largest fraction of any unit's original channels that may be removed (1: down to MinChannels).</summary>
+    public double MaxLayerRatio { get; init; } = 1;
     /// <summary>Per-layer ranking: fraction of channels removed per unit name (overrides the global fraction).</summary>
     public IReadOnlyDictionary<string, double> LayerRatios { get; init; } = new Dictionary<string, double>();
 }
@@ -33,6 +40,7 @@ public static class Selection
             if (values.Count == 0) continue;
             double norm = normalization switch
             {
+                ScoreNormalization.Mean => values.Average(Math.Abs),
                 ScoreNormalization.L1 => values.Sum(Math.Abs),
                 ScoreNormalization.L2 => Math.Sqrt(values.Sum(v => v * v)),
                 _ => values.Max(Math.Abs),
@@ -63,8 +71,8 @@ public static class Selection
             {
                 int size = Chunk(alive[unit], step);
                 if (queue.Count < size || alive[unit] - size < Floor(unit, options)) continue;
-                double mean = queue.Take(size).Average(g => scores[g.Id]);
-                if (mean < bestScore) (best, bestScore) = (unit, mean);
+                double rank = options.CostAware ? PerSaving(queue.Take(size).ToList(), scores, tracker, target.Kind) : queue.Take(size).Average(g => scores[g.Id]);
+                if (rank < bestScore || best == null) (best, bestScore) = (unit, rank);
             }
             if (best == null) break; // every unit at its floor
             for (int i = Chunk(alive[best], step); i > 0; i--)
@@ -76,6 +84,13 @@ public static class Selection
             }
         }
         return chosen;
+    }
+
+    /// <summary>A chunk's summed score per fraction of the target it saves; +∞ when it saves nothing.</summary>
+    private static double PerSaving(List<PruningGroup> chunk, double[] scores, CostTracker tracker, TargetKind kind)
+    {
+        double saving = tracker.Saving(chunk, kind);
+        return saving > 0 ? chunk.Sum(g => scores[g.Id]) / saving : double.PositiveInfinity;
     }
 
     /// <summary>Channels a unit with this many live ones gives up next: down to a multiple of step, else step.</summary>
@@ -99,7 +114,8 @@ public static class Selection
     public static List<PruningGroup> InUnit(ChannelMask mask, PruningUnit unit, double[] scores, int q, int keepAtLeast) =>
         Ranked(mask, scores, unit.Groups).Take(Math.Max(0, Math.Min(q, mask.Alive(unit) - keepAtLeast))).ToList();
 
-    public static int Floor(PruningUnit unit, SelectionOptions options) => Math.Clamp(options.MinChannels, 1, unit.Groups.Count);
+    public static int Floor(PruningUnit unit, SelectionOptions options) =>
+        Math.Clamp(Math.Max(options.MinChannels, (int)Math.Ceiling(unit.Groups.Count * (1 - options.MaxLayerRatio) - 1e-9)), 1, unit.Groups.Count);
 
     private static IEnumerable<PruningGroup> Ranked(ChannelMask mask, double[] scores, IEnumerable<PruningGroup> groups) =>
         groups.Where(g => !mask.IsPruned(g) && !double.IsNaN(scores[g.Id])).OrderBy(g => scores[g.Id]).ThenBy(g => g.Id);

@@ -194,6 +194,20 @@ public class GradientCheckTests(string mode) : BackendTest(mode == FiniteDiffere
         }, logits);
     }
 
+
+    [TestCase(1.0, Reduction.Mean)]
+    [TestCase(4.0, Reduction.Mean)]
+    [TestCase(2.5, Reduction.Sum)]
+    public void KlDivergence(double temperature, Reduction reduction)
+    {
+        var logits = Random(new Shape(5, 7), 61, -3, 3);
+        var teacher = Random(new Shape(5, 7), 62, -4, 4).Item2;
+        Check($"kl_divergence T={temperature} {reduction}", v =>
+        {
+            using var t = Constant(teacher, new Shape(5, 7));
+            return F.KlDivergence(v[0], t, temperature, reduction);
+        }, logits);
+    }
     [Test]
     public void ResidualBlockComposite()
     {

@@ -1,6 +1,6 @@
 // A pruning run interrupted (cancelled, as Ctrl+C does) and resumed from its checkpoint must end exactly where the
 // uninterrupted run ends: same pruned model, bit for bit, and the same accuracy — whether it stopped in the middle of
-// the entwined schedule's fine-tuning or in the final fine-tuning.
+// the entwined schedule's fine-tuning, between progressive steps or in the final fine-tuning (with distillation).
 using Standalone.Models.Data;
 using Standalone.Models.IO;
 using Standalone.Models.Training;
@@ -21,21 +21,39 @@ public sealed class ResumeTests : ScratchDirectoryTest
         CurveImages = 16, TestImages = 32, MeasureThroughput = false, Selection = new SelectionOptions(), Seed = 4,
     };
 
-    // The uninterrupted run, made once for both cases.
-    private string _fixtureDirectory = "", _model = "", _straight = "";
-    private PruneReport _expected = null!;
+    /// <summary>
+    /// Progressive pruning with fine-tuning between steps, distillation from the unpruned model, cost-aware ranking of
+    /// mean-normalised scores and a total step budget whose remainder the final phase takes.
+    /// </summary>
+    private static readonly PruneOptions Progressive = Options with
+    {
+        Criterion = "taylor", Schedule = ScheduleKind.Progressive, ProgressiveSteps = 3, ProgressiveTuneSteps = 3, DistillAlpha = 0.7, DistillTemperature = 3,
+        FineTuneSteps = 14, Selection = new SelectionOptions { CostAware = true, Normalization = ScoreNormalization.Mean },
+    };
+
+    private static PruneOptions OptionsFor(string schedule) => schedule == "progressive" ? Progressive : Options;
+
+    // The uninterrupted runs, made once for all cases.
+    private string _fixtureDirectory = "", _model = "";
+    private readonly Dictionary<string, (string Directory, PruneReport Report)> _straight = [];
 
     [OneTimeSetUp]
     public void RunStraight()
     {
         _fixtureDirectory = Directory.CreateTempSubdirectory("standalone-resume-").FullName;
         _model = ModelFile(_fixtureDirectory);
-        _straight = Path.Combine(_fixtureDirectory, "straight");
-        _expected = PruneJob.Run(_model, null, Options, _straight);
+        foreach (string schedule in new[] { "entwined", "progressive" })
+        {
+            string directory = Path.Combine(_fixtureDirectory, schedule);
+            _straight[schedule] = (directory, PruneJob.Run(_model, null, OptionsFor(schedule), directory));
+        }
     }
 
     [OneTimeTearDown]
     public void DeleteFixtureDirectory() => Directory.Delete(_fixtureDirectory, recursive: true);
+
+    [Test]
+    public void TheStepBudgetIsSpentExactly() => Assert.That(_straight["progressive"].Report.FineTuneSteps, Is.EqualTo(14));
 
     private static string ModelFile(string directory)
     {
@@ -60,15 +78,18 @@ public sealed class ResumeTests : ScratchDirectoryTest
         }
     }
 
-    [TestCase("layer 2/", 2, TestName = "interrupted during the entwined rounds")]
-    [TestCase("fine-tuning 0.1 epoch", 5, TestName = "interrupted during the final fine-tuning")]
-    public void ResumedRunEqualsTheUninterruptedRun(string phase, int reports)
+    [TestCase("entwined", "layer 2/", 2, TestName = "interrupted during the entwined rounds")]
+    [TestCase("entwined", "fine-tuning 0.1 epoch", 5, TestName = "interrupted during the final fine-tuning")]
+    [TestCase("progressive", "step 2/", 2, TestName = "interrupted between progressive steps, distilling")]
+    [TestCase("progressive", "fine-tuning the budget's last", 3, TestName = "interrupted during the final fine-tuning of a step budget, distilling")]
+    public void ResumedRunEqualsTheUninterruptedRun(string schedule, string phase, int reports)
     {
-        string model = _model, straight = _straight, resumed = Path.Combine(Scratch, "resumed");
-        var expected = _expected;
+        string model = _model, resumed = Path.Combine(Scratch, "resumed");
+        var (straight, expected) = _straight[schedule];
+        var options = OptionsFor(schedule);
 
         using var cancel = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => PruneJob.Run(model, null, Options, resumed, new Interrupter(cancel, phase, reports), cancel.Token));
+        Assert.Throws<OperationCanceledException>(() => PruneJob.Run(model, null, options, resumed, new Interrupter(cancel, phase, reports), cancel.Token));
         Assert.That(File.Exists(Path.Combine(resumed, PruneJob.CheckpointFile)), "a checkpoint is left behind");
         Assert.That(File.Exists(Path.Combine(resumed, PruneJob.ModelFile)), Is.False, "no model file before the run ends");
         var actual = PruneJob.Resume(resumed);

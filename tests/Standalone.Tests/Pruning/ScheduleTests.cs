@@ -5,6 +5,8 @@ using Standalone.Models.Data;
 using Standalone.Models.Nn;
 using Standalone.Models.Stats;
 using Standalone.Models.Zoo;
+using Standalone.Pruning.Graph;
+using Standalone.Pruning.Masking;
 using Standalone.Pruning.Schedules;
 
 namespace Standalone.Tests.Pruning;
@@ -139,5 +141,101 @@ public class ScheduleTests
         Assert.That(visited, Is.All.GreaterThanOrEqualTo(0));
         Assert.That(visited, Is.Ordered);
         Assert.That(visited.Count, Is.GreaterThan(3));
+    }
+
+    [TestCase(TargetKind.Macs, ScoreNormalization.Mean)]
+    [TestCase(TargetKind.Macs, ScoreNormalization.None)]
+    [TestCase(TargetKind.Parameters, ScoreNormalization.L2)]
+    public void CostAwareRankingStopsJustPastTheTarget(TargetKind kind, ScoreNormalization normalization)
+    {
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.OneShot, Target = new PruningTarget(kind, 0.45),
+            Selection = new SelectionOptions { CostAware = true, Normalization = normalization } };
+        var (outcome, _) = Run(options, shortcut: "B");
+        double removed = kind == TargetKind.Macs ? outcome.Cost.MacsRemoved : outcome.Cost.ParametersRemoved;
+        Assert.That(removed, Is.InRange(0.45, 0.45 + OneGroupOvershoot));
+    }
+
+    [Test]
+    public void CostAwareRankingTakesTheMostSavingPerScoreFirst()
+    {
+        // Equal scores everywhere: the first chunk a cost-aware ranking takes must come from the unit whose channel
+        // saves the most MACs; a plain global ranking breaks the tie by group id instead.
+        var model = ModelZoo.Create(new ModelSpec { Architecture = "resnet20", Shortcut = "B", InChannels = 1, NumClasses = 4 }, seed: 1);
+        var graph = DependencyGraph.Build(model, 1, 8, 8);
+        var scores = Enumerable.Repeat(1.0, graph.Groups.Count).ToArray();
+        long baseline = PruningCost.Of(new ChannelMask(graph)).Macs;
+        long Saved(PruningUnit unit)
+        {
+            var mask = new ChannelMask(graph);
+            mask.Prune([unit.Groups[0]]);
+            return baseline - PruningCost.Of(mask).Macs;
+        }
+        var savings = graph.Units.ToDictionary(u => u, Saved);
+        Assert.That(savings.Values.Distinct().Count(), Is.GreaterThan(1), "units must differ in what a channel saves");
+        var tiny = new PruningTarget(TargetKind.Macs, 1e-6);
+        var first = Selection.Global(new ChannelMask(graph), scores, tiny, new SelectionOptions { CostAware = true });
+        Assert.That(first, Has.Count.EqualTo(1));
+        Assert.That(savings[first[0].Unit], Is.EqualTo(savings.Values.Max()), first[0].Unit.Name);
+        var plain = Selection.Global(new ChannelMask(graph), scores, tiny, new SelectionOptions());
+        Assert.That(plain[0].Id, Is.EqualTo(graph.Units.Select(u => u.Groups[0].Id).Min()));
+    }
+
+    [Test]
+    public void MeanNormalizationGivesEveryUnitAMeanOfOne()
+    {
+        var model = ModelZoo.Create(new ModelSpec { Architecture = "resnet20", Shortcut = "A", InChannels = 1, NumClasses = 4 }, seed: 1);
+        var graph = DependencyGraph.Build(model, 1, 8, 8);
+        var rng = new Random(5);
+        var scores = graph.Groups.Select(g => (g.Unit.Index + 1) * rng.NextDouble()).ToArray();
+        var normalized = Selection.Normalize(graph, scores, ScoreNormalization.Mean);
+        foreach (var unit in graph.Units)
+            Assert.That(unit.Groups.Average(g => normalized[g.Id]), Is.EqualTo(1).Within(1e-12), unit.Name);
+    }
+
+    [Test]
+    public void MaxLayerRatioCapsWhatAnyLayerLoses()
+    {
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.OneShot, Target = new PruningTarget(TargetKind.Macs, 0.5),
+            Selection = new SelectionOptions { CostAware = true, MaxLayerRatio = 0.6, RoundTo = 4 } };
+        var (outcome, _) = Run(options, shortcut: "B");
+        Assert.That(outcome.Cost.MacsRemoved, Is.GreaterThanOrEqualTo(0.5));
+        foreach (var unit in outcome.Graph.Units)
+            Assert.That(outcome.Mask.Alive(unit), Is.GreaterThanOrEqualTo((int)Math.Ceiling(unit.Groups.Count * 0.4 - 1e-9)), unit.Name);
+        Assert.That(outcome.Graph.Units.Any(u => outcome.Mask.Alive(u) < u.Groups.Count * 0.5), "the cap should bind somewhere at this target");
+    }
+
+    [Test]
+    public void ProgressiveReachesTheTargetInEqualSteps()
+    {
+        var options = Quick with { Criterion = "taylor-sq", Schedule = ScheduleKind.Progressive, ProgressiveSteps = 4, ProgressiveTuneSteps = 1,
+            Target = new PruningTarget(TargetKind.Macs, 0.4), Selection = new SelectionOptions { CostAware = true, Normalization = ScoreNormalization.Mean } };
+        var (outcome, _) = Run(options, shortcut: "B");
+        Assert.That(outcome.Cost.MacsRemoved, Is.InRange(0.4, 0.4 + OneGroupOvershoot));
+        Assert.That(outcome.Curve.Select(p => p.Label), Is.EqualTo(new[] { "baseline", "step 1", "step 2", "step 3", "step 4", "fine-tuned" }));
+        // Each step ends just past its share of the target: k/4 of 40 %.
+        for (int k = 1; k <= 4; k++) Assert.That(outcome.Curve[k].MacsRemoved, Is.InRange(0.1 * k, 0.1 * k + OneGroupOvershoot), $"step {k}");
+        // Three fine-tuning blocks of 1 step between the four steps, then the final epochs.
+        Assert.That(outcome.FineTuneSteps, Is.EqualTo(3 + (int)Math.Round(0.25 * 4)));
+    }
+
+    [Test]
+    public void AStepBudgetLeavesTheFinalPhaseWhatTheRoundsDidNotSpend()
+    {
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.Iterative, IterativeStep = 0.1, IterativeSteps = 2, FineTuneSteps = 9,
+            Target = new PruningTarget(TargetKind.Channels, 0.3) };
+        var (outcome, _) = Run(options);
+        Assert.That(outcome.FineTuneSteps, Is.EqualTo(9));
+    }
+
+    [Test]
+    public void EntwinedQuotasFollowTheCostAwareAllocation()
+    {
+        var options = Quick with { Criterion = "l1", Schedule = ScheduleKind.Entwined, EntwinedFraction = 0.25, Target = new PruningTarget(TargetKind.Macs, 0.5),
+            Selection = new SelectionOptions { CostAware = true, Normalization = ScoreNormalization.Mean } };
+        var (entwined, _) = Run(options);
+        var (oneShot, _) = Run(options with { Schedule = ScheduleKind.OneShot });
+        // The quotas are the widths of the one-shot selection on the same first scores (l1 needs no data); the rounds
+        // then cut each layer exactly to its quota, whichever channels they pick inside it.
+        Assert.That(entwined.Graph.Units.Select(entwined.Mask.Alive), Is.EqualTo(oneShot.Graph.Units.Select(oneShot.Mask.Alive)));
     }
 }
