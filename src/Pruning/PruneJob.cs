@@ -55,9 +55,6 @@ public static class PruneJob
         int c = data.Input[0], h = data.Input[1], w = data.Input[2];
         var before = ModelStats.Measure(loaded.Model, c, h, w);
         double baselineSpeed = options.MeasureThroughput ? InferenceSpeed.ImagesPerSecond(loaded.Model, c, h, w) : double.NaN;
-        if (checkpoint != null)
-            loaded.Model.LoadStateDict(checkpoint.Tensors.Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal))
-                .ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal));
 
         string checkpointPath = Path.Combine(outputDirectory, CheckpointFile);
         // Distillation's teacher: the unpruned model, loaded afresh from the same file (a resumed run too).
@@ -66,6 +63,8 @@ public static class PruneJob
         {
             Checkpoint = (current, optimizer) => Checkpoint.SaveModel(checkpointPath, loaded.Model, loaded.Spec, data,
                 new Dictionary<string, string> { [PruneState.MetadataKey] = MetadataJson.Write(current) }, optimizer),
+            RestoreWeights = checkpoint == null ? null : model => model.LoadStateDict(checkpoint.Tensors
+                .Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal)).ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal)),
             RestoreOptimizer = checkpoint == null ? null : optimizer => Checkpoint.LoadOptimizerState(checkpoint, loaded.Model, optimizer),
         };
         Directory.CreateDirectory(outputDirectory);

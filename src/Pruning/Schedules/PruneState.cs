@@ -16,7 +16,7 @@ public sealed record PruneState
     public required string ModelPath { get; init; }
     public string? DataDirectory { get; init; }
 
-    /// <summary>"pruning", then "final" (fine-tuning the pruned model), then "done".</summary>
+    /// <summary>"pruning", then "final" (fine-tuning the compacted model: the checkpoint then holds its smaller tensors), then "done".</summary>
     public string Phase { get; init; } = "pruning";
     /// <summary>Ids of the pruned groups in the dependency graph of the original model.</summary>
     public int[] Pruned { get; init; } = [];

@@ -8,7 +8,9 @@
 //   entwined   per-unit quotas from the same global ranking as the others (normalisation, cost-awareness, floors);
 //              then unit by unit in network order:
 //              score that unit on fresh batches, prune q lowest, fine-tune EntwinedSteps steps, until its quota is met
-// Every schedule ends with FineTuneEpochs epochs of fine-tuning (cosine-decayed rate) and compaction. The run is a
+// Every schedule ends with compaction and FineTuneEpochs epochs of fine-tuning (cosine-decayed rate): the final
+// phase trains the compacted network, whose outputs and gradients are the masked network's (pruned channels are
+// exactly zero there), at the smaller network's cost. The run is a
 // state machine over PruneState: after every round (and every 100 final fine-tuning steps, and on cancellation) the
 // state goes to the checkpoint callback, and a run built from a saved state continues exactly where it stopped.
 using System.Diagnostics;
@@ -55,6 +57,9 @@ public sealed class PruningRun
     private FineTuner _tuner = null!;
     private ScoringData _scoringData = null!;
     private IPruningCriterion _criterion = null!;
+    // Set once the model is compacted for the final phase: its cost (the mask no longer matches the model's tensors) and shortcut padding.
+    private PruningCost? _compactedCost;
+    private Dictionary<string, int[]> _padding = [];
 
     /// <param name="state">A saved state to continue from (the model then holds the checkpoint's weights), or null for a new run.</param>
     /// <param name="teacher">The unpruned model, for distillation (needed when <see cref="PruneOptions.DistillAlpha"/> &gt; 0).</param>
@@ -76,6 +81,12 @@ public sealed class PruningRun
     /// <summary>Receives the run's state at every checkpoint (with the model and optimizer as they are then).</summary>
     public Action<PruneState, Optimizer>? Checkpoint { get; init; }
 
+    /// <summary>
+    /// Loads a resumed run's weights once the model has the checkpoint's shapes: the full network while pruning,
+    /// the compacted one in the final phase.
+    /// </summary>
+    public Action<Module>? RestoreWeights { get; init; }
+
     /// <summary>Restores the optimizer state of a resumed run once the optimizer exists.</summary>
     public Action<Optimizer>? RestoreOptimizer { get; init; }
 
@@ -96,8 +107,12 @@ public sealed class PruningRun
         _scoringData = new ScoringData(_train, _data, _options) { Position = (_state.ScoringEpoch, _state.ScoringBatch) };
         _tuner = new FineTuner(_model, _train, _data, _options, _teacher);
         _tuner.Restore(_state.TunerEpoch, _state.TunerBatch, _state.TunerSteps);
+        if (_state.Phase is not ("pruning" or "final"))
+            throw new InvalidDataException($"checkpoint: unknown phase '{_state.Phase}'; a pruning checkpoint is in phase 'pruning' or 'final'");
+        if (_state.Phase == "final") CompactForFinal(); // the checkpoint holds the compacted network
+        RestoreWeights?.Invoke(_model);
         RestoreOptimizer?.Invoke(_tuner.Optimizer);
-        _mask.Apply(_tuner.Optimizer);
+        if (_compactedCost == null) _mask.Apply(_tuner.Optimizer);
 
         if (double.IsNaN(_state.BaselineAccuracy))
         {
@@ -115,19 +130,25 @@ public sealed class PruningRun
                 case ScheduleKind.Progressive: Progressive(cancel); break;
                 default: Entwined(cancel); break;
             }
+            CompactForFinal();
             _state = _state with { Phase = "final" };
             Save();
         }
-        if (_state.Phase == "final") Final(cancel);
+        Final(cancel);
 
-        var cost = PruningCost.Of(_mask);
-        _observer.Phase("compacting");
-        var padding = Compactor.Compact(_mask, _tuner.Optimizer);
         _observer.Phase("evaluating the pruned model");
         double accuracy = Evaluate(cancel);
         _state = _state with { Phase = "done" };
-        return new PruneOutcome(_model, _graph, _mask, cost, padding, _state.BaselineAccuracy, _state.AccuracyBeforeFinetune, accuracy, _state.Curve,
+        return new PruneOutcome(_model, _graph, _mask, _compactedCost!, _padding, _state.BaselineAccuracy, _state.AccuracyBeforeFinetune, accuracy, _state.Curve,
             ElapsedTimings(), _tuner.StepsTaken);
+    }
+
+    /// <summary>Cuts the pruned channels out of the model and the optimizer state; from here on the mask only describes the cut.</summary>
+    private void CompactForFinal()
+    {
+        _observer.Phase("compacting");
+        _compactedCost = PruningCost.Of(_mask);
+        _padding = Compactor.Compact(_mask, _tuner.Optimizer);
     }
 
     private void OneShot(CancellationToken cancel)
@@ -294,7 +315,7 @@ public sealed class PruningRun
         _fineTuning.Start();
         try
         {
-            _tuner.Run(steps, _mask, out int taken, rate, (i, _) => _observer.Progress("fine-tuning", offset + i, total), _cancel);
+            _tuner.Run(steps, _compactedCost == null ? _mask : null, out int taken, rate, (i, _) => _observer.Progress("fine-tuning", offset + i, total), _cancel);
             return taken;
         }
         finally { _fineTuning.Stop(); }
@@ -333,7 +354,7 @@ public sealed class PruningRun
         double accuracy;
         try { accuracy = Evaluator.Evaluate(_model, _curveLoader, null, cancel).Accuracy; }
         finally { _evaluation.Stop(); }
-        var cost = PruningCost.Of(_mask);
+        var cost = _compactedCost ?? PruningCost.Of(_mask);
         var point = new CurvePoint(label, cost.MacsRemoved, cost.ParametersRemoved, accuracy);
         _state.Curve.Add(point);
         _observer.Point(point);
