@@ -23,20 +23,32 @@ internal static class BenchCommand
         var profile = new Option<bool>("--profile") { Description = "Instead of the four keys, show where a ResNet-20 training step spends its time, per primitive." };
         var layers = new Option<bool>("--layers") { Description = "Instead of the four keys, time each ResNet-20 convolution alone (batch 128): forward, backward input and backward weight, in ms and GFLOP/s." };
         var models = new Option<string[]>("--model") { HelpName = "FILE", Description = "Instead: inference images/s (batch 256, eval mode) of these model files, e.g. a baseline and its pruned version.", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile, layers, models };
+        var modelRounds = new Option<int>("--rounds") { HelpName = "N", Description = "With --model: measure the files in turn this many times and report each one's median.", DefaultValueFactory = _ => 3 };
+        var command = new Command("bench", "Measure SGEMM GFLOP/s and ResNet-20 training/inference throughput on this machine.") { json, quick, repetitions, profile, layers, models, modelRounds };
         command.SetAction(parse =>
         {
             if (parse.GetValue(models) is { Length: > 0 } files)
             {
-                double? first = null;
-                foreach (string modelFile in files)
-                {
-                    var loaded = Checkpoint.LoadModel(CommonOptions.ResolveModelPath(modelFile));
-                    var input = loaded.Data?.Input ?? throw new ArgumentException($"{modelFile} records no input size (standalone.data metadata)");
-                    double rate = InferenceSpeed.ImagesPerSecond(loaded.Model, input[0], input[1], input[2], repetitions: Math.Max(1, parse.GetValue(repetitions)));
-                    first ??= rate;
-                    Console.WriteLine($"{rate,10:N0} images/s  {rate / first.Value,5:F2}×  {modelFile}: {loaded.Spec}");
-                }
+                // Every model loaded first, then measured in turn, round after round, so that the machine's drift
+                // falls on all of them alike; each model's figure is the median of its rounds.
+                var loaded = files.Select(f => (File: f, Model: Checkpoint.LoadModel(CommonOptions.ResolveModelPath(f)))).ToList();
+                foreach (var entry in loaded)
+                    if (entry.Model.Data?.Input is null) throw new ArgumentException($"{entry.File} records no input size (standalone.data metadata)");
+                int rounds = parse.GetValue(modelRounds);
+                if (rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, got {rounds}");
+                var rates = loaded.Select(_ => new List<double>()).ToList();
+                for (int round = 0; round < rounds; round++)
+                    for (int i = 0; i < loaded.Count; i++)
+                    {
+                        var (_, model) = loaded[i];
+                        var input = model.Data!.Input;
+                        rates[i].Add(InferenceSpeed.ImagesPerSecond(model.Model, input[0], input[1], input[2], repetitions: Math.Max(1, parse.GetValue(repetitions))));
+                    }
+                double Median(List<double> r) => r.OrderBy(v => v).ElementAt(r.Count / 2);
+                double first = Median(rates[0]);
+                Console.WriteLine($"inference, batch 256, median of {rounds} interleaved round(s); × is against the first file");
+                for (int i = 0; i < loaded.Count; i++)
+                    Console.WriteLine($"{Median(rates[i]),10:N0} images/s  {Median(rates[i]) / first,5:F2}×  {loaded[i].File}: {loaded[i].Model.Spec}");
                 return 0;
             }
             if (parse.GetValue(profile))

@@ -41,7 +41,35 @@ public sealed class PruneCliTests : CliTest
         Assert.That(Out.ToString(), Does.Contain("pruned resnet20"));
     }
 
+    [Test]
+    public void AllocationScheduleAndDistillationOptionsReachTheReport()
+    {
+        string output = Path.Combine(Scratch, "progressive");
+        int code = Program.Main(["prune", "--criterion", "l1", "--schedule", "progressive", "--progressive-steps", "3", "--ranking", "cost",
+            "--score-normalization", "mean", "--max-layer-ratio", "0.75", "--target-macs", "0.3", "--finetune-steps", "2", "--distill-alpha", "0.5",
+            "--distill-temperature", "3", "--test-images", "200", "--curve-images", "100", "--no-throughput", "--out", output]);
+        Assert.That(code, Is.EqualTo(0), Error.ToString());
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+        var root = report.RootElement;
+        var options = root.GetProperty("options");
+        Assert.That(root.GetProperty("schedule").GetString(), Is.EqualTo("progressive"));
+        Assert.That(options.GetProperty("ranking").GetString(), Is.EqualTo("global, cost-aware (score per MAC saved)"));
+        Assert.That(options.GetProperty("score_normalization").GetString(), Is.EqualTo("mean"));
+        Assert.That(options.GetProperty("max_layer_ratio").GetString(), Is.EqualTo("0.75"));
+        Assert.That(options.GetProperty("distillation").GetString(), Does.Contain("α = 0.5, T = 3"));
+        Assert.That(options.GetProperty("progressive").GetString(), Does.StartWith("3 equal steps"));
+        Assert.That(root.GetProperty("fine_tune_steps").GetInt64(), Is.EqualTo(2));
+        foreach (var layer in root.GetProperty("layers").EnumerateArray())
+            Assert.That(layer.GetProperty("after").GetInt32(), Is.GreaterThanOrEqualTo((int)Math.Ceiling(0.25 * layer.GetProperty("before").GetInt32())), layer.GetProperty("name").GetString());
+    }
+
     [TestCase("prune --criterion fisher", "unknown criterion 'fisher'")]
+    [TestCase("prune --ranking best", "--ranking must be cost, global or layer")]
+    [TestCase("prune --score-normalization median", "--score-normalization must be none, mean, l1, l2 or max")]
+    [TestCase("prune --distill-alpha 2", "--distill-alpha is the soft-target weight, in [0, 1]")]
+    [TestCase("prune --max-layer-ratio 0", "--max-layer-ratio is the largest fraction")]
+    [TestCase("prune --finetune-epochs nan", "--finetune-epochs NaN")]
+    [TestCase("prune --progressive-steps 0", "--progressive-steps must be ≥ 1")]
     [TestCase("prune --target-macs 0.5 --ratio 0.3", "give one of --target-macs, --target-params, --ratio")]
     [TestCase("prune --target-macs 1.5", "in (0, 1)")]
     [TestCase("prune --schedule gradual", "unknown schedule 'gradual'")]
