@@ -33,6 +33,7 @@ singe-global-none-lr05-50 --criterion singe --schedule one-shot --ranking global
 singe-global-none-kd5-50  --criterion singe --schedule one-shot --ranking global --score-normalization none --distill-alpha 0.5 --target-macs 0.5
 singe-global-none-kd9-50  --criterion singe --schedule one-shot --ranking global --score-normalization none --distill-alpha 0.9 --target-macs 0.5
 singe-entwined-none-50    --criterion singe --schedule entwined --ranking global --score-normalization none --target-macs 0.5
+singe-entwined-none-f10-50 --criterion singe --schedule entwined --ranking global --score-normalization none --entwined-steps 10 --target-macs 0.5
 singe-entwined-l2-50      --criterion singe --schedule entwined --ranking global --score-normalization l2 --target-macs 0.5
 l1-global-none-50         --criterion l1 --schedule one-shot --ranking global --score-normalization none --target-macs 0.5
 l1-global-mean-50         --criterion l1 --schedule one-shot --ranking global --score-normalization mean --target-macs 0.5
@@ -41,6 +42,11 @@ l1-global-mean-prog10-50  --criterion l1 --schedule progressive --progressive-st
 l1-global-mean-kd9-50     --criterion l1 --schedule one-shot --ranking global --score-normalization mean --distill-alpha 0.9 --target-macs 0.5
 taylor-global-none-50     --criterion taylor --schedule one-shot --ranking global --score-normalization none --target-macs 0.5
 taylor-cost-mean-50       --criterion taylor --schedule one-shot --ranking cost --score-normalization mean --target-macs 0.5
+singe-global-none-30      --criterion singe --schedule one-shot --ranking global --score-normalization none --target-macs 0.3
+l1-global-mean-30         --criterion l1 --schedule one-shot --ranking global --score-normalization mean --target-macs 0.3
+singe-global-none-70      --criterion singe --schedule one-shot --ranking global --score-normalization none --target-macs 0.7
+l1-global-mean-70         --criterion l1 --schedule one-shot --ranking global --score-normalization mean --target-macs 0.7
+taylor-global-none-70     --criterion taylor --schedule one-shot --ranking global --score-normalization none --target-macs 0.7
 TABLE
 }
 wanted=" $* "
@@ -50,7 +56,7 @@ for seed in ${SEEDS:-0}; do
     out=docs/results/allocation/$budget/$name-s$seed
     [ -f "$out/report.json" ] && continue
     # shellcheck disable=SC2086
-    $STANDALONE prune $args $steps --seed "$seed" --curve-images 2000 --out "$out"
+    $STANDALONE prune $args $steps --seed "$seed" --curve-images 2000 --out "$out" </dev/null
     mv "$out/model.safetensors" "$MODELS/$budget-$name-s$seed.safetensors"
     rm -f "$out/model.onnx"
   done

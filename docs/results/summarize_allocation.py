@@ -174,7 +174,15 @@ def main():
         bar_chart(runs, budget, os.path.join("docs/results", f"allocation-{budget}.svg"), baseline)
     width_chart(runs, "epoch", "docs/results/allocation-widths.svg",
                 ["singe-global-none-50", "singe-global-mean-50", "singe-cost-none-50", "singe-cost-mean-50", "l1-global-mean-50", "l1-cost-mean-50"])
-    md += ["## How the allocations spread the cut", "", "![widths](allocation-widths.svg)", ""]
+    md += ["## How the allocations spread the cut", "", "![widths](allocation-widths.svg)", "",
+           "## Notes", "",
+           "- `budget/singe-global-none-50-s0` ran on the build before compaction-first fine-tuning: it fine-tuned the masked full-width "
+           "network (the same arithmetic up to float rounding, 998 s of wall time instead of about 520 s), with `--finetune-epochs 9.012820513` "
+           "(= 4,218 steps). Every other run used the final code.",
+           "- Wall times include scoring, evaluation and the in-run speed measurement; runs on the same machine, one at a time, but not all "
+           "on an idle one (builds and tests ran beside some of them).",
+           "- The inference column is `standalone bench --rounds 3 --repetitions 3 --model BASELINE MODELS...` on the idle machine after "
+           "the runs ([speed.txt](allocation/speed.txt)); models of the same widths differ by up to ±5 % there, which is its noise.", ""]
     with open("docs/results/allocation.md", "w") as f:
         f.write("\n".join(md))
 

@@ -1,6 +1,7 @@
-// Every choice a pruning run makes (ALGORITHMS.md asks reports to name them all): criterion and its options,
-// schedule, target, selection constraints, scoring data, fine-tuning. Defaults are the project's defaults; the
-// CLI's `standalone prune` with no flags is SInGE, entwined, half the MACs removed.
+// Every choice a pruning run makes (reports name them all): criterion and its options, schedule, target, how the
+// budget is allocated across layers, scoring data, fine-tuning. The defaults are what measured best on the shipped
+// ResNet-20 at half its MACs with a long fine-tuning (docs/results/allocation.md): L1 filter norms, one global
+// ranking of layer-mean-normalised scores, one shot, then 9 epochs of fine-tuning of the compacted network.
 using Standalone.Models.Data;
 using Standalone.Pruning.Attribution;
 using Standalone.Pruning.Criteria;
@@ -14,8 +15,8 @@ public sealed record PruneOptions
     public static IReadOnlyList<string> Criteria { get; } = ["l1", "l2", "bn-scale", "gradient", "taylor", "taylor-abs", "taylor-sq", "random", "lrp", "singe"];
     public static IReadOnlyList<string> Schedules { get; } = ["one-shot", "progressive", "iterative", "entwined"];
 
-    public string Criterion { get; init; } = "singe";
-    /// <summary>Null: entwined for singe, one-shot for the others.</summary>
+    public string Criterion { get; init; } = "l1";
+    /// <summary>Null: one-shot (the entwined schedule is SInGE's, and measured below one-shot at equal steps).</summary>
     public ScheduleKind? Schedule { get; init; }
     public PruningTarget Target { get; init; } = new(TargetKind.Macs, 0.5);
     /// <summary>One-shot and iterative: one ranking over all groups (true) or a share of every unit (false).</summary>
@@ -25,7 +26,7 @@ public sealed record PruneOptions
     /// 8- or 12-row register tiles, so a layer cut to 13 channels costs what 16 do (measured on the default run:
     /// 1.54× faster inference with round-to 1, 1.75× with 4, for the same MACs target).
     /// </summary>
-    public SelectionOptions Selection { get; init; } = new() { RoundTo = 4 };
+    public SelectionOptions Selection { get; init; } = new() { RoundTo = 4, Normalization = ScoreNormalization.Mean };
     /// <summary>Layer names (state-dict prefixes of Conv2d/Linear) that keep all their channels.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = [];
     public ulong Seed { get; init; }
@@ -57,7 +58,7 @@ public sealed record PruneOptions
     public int EntwinedSteps { get; init; } = 50;
 
     // Fine-tuning (interleaved steps use the constant rate; the final phase decays it with a cosine).
-    public double FineTuneEpochs { get; init; } = 1;
+    public double FineTuneEpochs { get; init; } = 9;
     /// <summary>
     /// Total fine-tuning budget in SGD steps, the steps between pruning rounds included: the final phase takes what
     /// is left (0: the final phase is FineTuneEpochs epochs instead). Makes schedules comparable at equal steps.
@@ -80,7 +81,7 @@ public sealed record PruneOptions
     /// <summary>Measure inference images/s of the baseline and the pruned model (batch 256).</summary>
     public bool MeasureThroughput { get; init; } = true;
 
-    public ScheduleKind ResolvedSchedule => Schedule ?? (Criterion == "singe" ? ScheduleKind.Entwined : ScheduleKind.OneShot);
+    public ScheduleKind ResolvedSchedule => Schedule ?? ScheduleKind.OneShot;
 
     public static string ScheduleName(ScheduleKind kind) => kind switch
     {

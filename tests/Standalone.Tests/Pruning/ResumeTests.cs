@@ -16,7 +16,7 @@ public sealed class ResumeTests : ScratchDirectoryTest
 {
     private static readonly PruneOptions Options = new()
     {
-        Criterion = "singe", Target = new PruningTarget(TargetKind.Macs, 0.3), EntwinedFraction = 0.25, EntwinedSteps = 3,
+        Criterion = "singe", Schedule = ScheduleKind.Entwined, Target = new PruningTarget(TargetKind.Macs, 0.3), EntwinedFraction = 0.25, EntwinedSteps = 3,
         Singe = new() { Steps = 2 }, ScoreBatches = 1, ScoreBatchSize = 8, BatchSize = 16, FineTuneEpochs = 0.1,
         CurveImages = 16, TestImages = 32, MeasureThroughput = false, Selection = new SelectionOptions(), Seed = 4,
     };

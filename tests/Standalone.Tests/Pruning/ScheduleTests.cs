@@ -130,7 +130,7 @@ public class ScheduleTests
     [Test]
     public void EntwinedWorksLayerByLayerToTheQuotas()
     {
-        var (outcome, _) = Run(Quick with { Criterion = "singe", Target = new PruningTarget(TargetKind.Macs, 0.5), EntwinedFraction = 0.1 });
+        var (outcome, _) = Run(Quick with { Criterion = "singe", Schedule = ScheduleKind.Entwined, Target = new PruningTarget(TargetKind.Macs, 0.5), EntwinedFraction = 0.1 });
         Assert.That(outcome.Cost.MacsRemoved, Is.InRange(0.5, 0.5 + OneGroupOvershoot));
         // One curve point per unit that was pruned, in network order, between the baseline and the final point.
         var labels = outcome.Curve.Select(p => p.Label).ToList();
