@@ -54,8 +54,12 @@ public sealed record PruneOptions
     public int ProgressiveTuneSteps { get; init; }
     /// <summary>Entwined: q = this fraction of a layer's original width per pruning round (at least 1).</summary>
     public double EntwinedFraction { get; init; } = 0.05;
-    /// <summary>Entwined: fine-tuning steps after each round (f).</summary>
-    public int EntwinedSteps { get; init; } = 50;
+    /// <summary>
+    /// Entwined: fine-tuning steps after each round (f). 10 measured better than 50 at an equal total budget (94.14 %
+    /// against 93.73 % on the shipped ResNet-20 at 4,218 steps): the rounds run at the constant rate, so every step
+    /// they take is one the final cosine phase loses.
+    /// </summary>
+    public int EntwinedSteps { get; init; } = 10;
 
     // Fine-tuning (interleaved steps use the constant rate; the final phase decays it with a cosine).
     public double FineTuneEpochs { get; init; } = 9;
