@@ -182,7 +182,7 @@ def main():
            "- Wall times include scoring, evaluation and the in-run speed measurement; runs on the same machine, one at a time, but not all "
            "on an idle one (builds and tests ran beside some of them).",
            "- The inference column is `standalone bench --rounds 3 --repetitions 3 --model BASELINE MODELS...` on the idle machine after "
-           "the runs ([speed.txt](allocation/speed.txt)); models of the same widths differ by up to ±5 % there, which is its noise.", ""]
+           "the runs, twice ([speed.txt](allocation/speed.txt)); models of the same widths differ by up to ±5 % within one bench run and up to ±12 % between two (the entwined runs and `singe-global-none-50` seed 0 have the same widths), which is its noise.", ""]
     with open("docs/results/allocation.md", "w") as f:
         f.write("\n".join(md))
 
