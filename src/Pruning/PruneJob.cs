@@ -54,7 +54,6 @@ public static class PruneJob
         var test = DataCatalog.Load(data.Dataset, state.DataDirectory, train: false);
         int c = data.Input[0], h = data.Input[1], w = data.Input[2];
         var before = ModelStats.Measure(loaded.Model, c, h, w);
-        double baselineSpeed = options.MeasureThroughput ? InferenceSpeed.ImagesPerSecond(loaded.Model, c, h, w) : double.NaN;
 
         string checkpointPath = Path.Combine(outputDirectory, CheckpointFile);
         // Distillation's teacher: the unpruned model, loaded afresh from the same file (a resumed run too).
@@ -81,8 +80,7 @@ public static class PruneJob
         });
         string onnxFile = Path.Combine(outputDirectory, OnnxFile);
         OnnxExporter.Export(outcome.Model, c, h, w, onnxFile, new Dictionary<string, string> { [Checkpoint.ModelKey] = spec.ToJson(), [Checkpoint.DataKey] = data.ToJson() });
-        Throughput? throughput = options.MeasureThroughput
-            ? new Throughput(baselineSpeed, InferenceSpeed.ImagesPerSecond(outcome.Model, c, h, w), 256) : null;
+        Throughput? throughput = options.MeasureThroughput ? MeasureSpeed(Checkpoint.LoadModel(modelPath).Model, outcome.Model, c, h, w) : null;
 
         var layers = outcome.Cost.Layers.Select(l => new LayerWidth(l.Name, l.OutputsBefore, l.OutputsAfter)).ToList();
         var charts = RunCharts.Write(outputDirectory, $"{loaded.Spec.Architecture}, {options.Criterion}", outcome.Curve, layers);
@@ -113,6 +111,21 @@ public static class PruneJob
     }
 
     private static string TargetUnit(TargetKind kind) => kind switch { TargetKind.Macs => "MAC", TargetKind.Parameters => "parameter", _ => "channel" };
+
+    /// <summary>
+    /// Inference images/s of the baseline and the pruned model, measured in turn for three rounds at the end of the
+    /// run (medians), so that the machine's state falls on both alike.
+    /// </summary>
+    private static Throughput MeasureSpeed(Models.Nn.Module baseline, Models.Nn.Module pruned, int c, int h, int w)
+    {
+        var (a, b) = (new List<double>(), new List<double>());
+        for (int round = 0; round < 3; round++)
+        {
+            a.Add(InferenceSpeed.ImagesPerSecond(baseline, c, h, w, repetitions: 3));
+            b.Add(InferenceSpeed.ImagesPerSecond(pruned, c, h, w, repetitions: 3));
+        }
+        return new Throughput(a.Order().ElementAt(1), b.Order().ElementAt(1), 256);
+    }
 
     /// <summary>Every choice the run made, as the report's options table.</summary>
     public static IReadOnlyDictionary<string, string> OptionsTable(PruneOptions o)
