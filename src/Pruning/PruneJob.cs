@@ -112,19 +112,11 @@ public static class PruneJob
 
     private static string TargetUnit(TargetKind kind) => kind switch { TargetKind.Macs => "MAC", TargetKind.Parameters => "parameter", _ => "channel" };
 
-    /// <summary>
-    /// Inference images/s of the baseline and the pruned model, measured in turn for three rounds at the end of the
-    /// run (medians), so that the machine's state falls on both alike.
-    /// </summary>
+    /// <summary>Inference images/s of the baseline and the pruned model, in three interleaved rounds at the end of the run.</summary>
     private static Throughput MeasureSpeed(Models.Nn.Module baseline, Models.Nn.Module pruned, int c, int h, int w)
     {
-        var (a, b) = (new List<double>(), new List<double>());
-        for (int round = 0; round < 3; round++)
-        {
-            a.Add(InferenceSpeed.ImagesPerSecond(baseline, c, h, w, repetitions: 3));
-            b.Add(InferenceSpeed.ImagesPerSecond(pruned, c, h, w, repetitions: 3));
-        }
-        return new Throughput(a.Order().ElementAt(1), b.Order().ElementAt(1), 256);
+        var rates = InferenceSpeed.Interleaved([(baseline, c, h, w), (pruned, c, h, w)]);
+        return new Throughput(rates[0], rates[1], 256);
     }
 
     /// <summary>Every choice the run made, as the report's options table.</summary>

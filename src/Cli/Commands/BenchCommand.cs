@@ -29,26 +29,16 @@ internal static class BenchCommand
         {
             if (parse.GetValue(models) is { Length: > 0 } files)
             {
-                // Every model loaded first, then measured in turn, round after round, so that the machine's drift
-                // falls on all of them alike; each model's figure is the median of its rounds.
+                // Every model loaded first, then measured in turn, round after round (InferenceSpeed.Interleaved).
                 var loaded = files.Select(f => (File: f, Model: Checkpoint.LoadModel(CommonOptions.ResolveModelPath(f)))).ToList();
                 foreach (var entry in loaded)
                     if (entry.Model.Data?.Input is null) throw new ArgumentException($"{entry.File} records no input size (standalone.data metadata)");
                 int rounds = parse.GetValue(modelRounds);
-                if (rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, got {rounds}");
-                var rates = loaded.Select(_ => new List<double>()).ToList();
-                for (int round = 0; round < rounds; round++)
-                    for (int i = 0; i < loaded.Count; i++)
-                    {
-                        var (_, model) = loaded[i];
-                        var input = model.Data!.Input;
-                        rates[i].Add(InferenceSpeed.ImagesPerSecond(model.Model, input[0], input[1], input[2], repetitions: Math.Max(1, parse.GetValue(repetitions))));
-                    }
-                double Median(List<double> r) => r.OrderBy(v => v).ElementAt(r.Count / 2);
-                double first = Median(rates[0]);
+                var rates = InferenceSpeed.Interleaved(loaded.Select(e => (e.Model.Model, e.Model.Data!.Input[0], e.Model.Data.Input[1], e.Model.Data.Input[2])).ToList(),
+                    rounds, Math.Max(1, parse.GetValue(repetitions)));
                 Console.WriteLine($"inference, batch 256, median of {rounds} interleaved round(s); × is against the first file");
                 for (int i = 0; i < loaded.Count; i++)
-                    Console.WriteLine($"{Median(rates[i]),10:N0} images/s  {Median(rates[i]) / first,5:F2}×  {loaded[i].File}: {loaded[i].Model.Spec}");
+                    Console.WriteLine($"{rates[i],10:N0} images/s  {rates[i] / rates[0],5:F2}×  {loaded[i].File}: {loaded[i].Model.Spec}");
                 return 0;
             }
             if (parse.GetValue(profile))

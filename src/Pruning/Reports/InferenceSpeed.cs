@@ -43,4 +43,18 @@ public static class InferenceSpeed
             model.Train(wasTraining);
         }
     }
+
+    /// <summary>
+    /// Images/s of several models measured in turn, round after round, each the median of its rounds, so that the
+    /// machine's drift falls on all of them alike.
+    /// </summary>
+    public static double[] Interleaved(IReadOnlyList<(Module Model, int Channels, int Height, int Width)> models, int rounds = 3, int repetitions = 3)
+    {
+        if (rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, got {rounds}");
+        var rates = models.Select(_ => new List<double>()).ToList();
+        for (int round = 0; round < rounds; round++)
+            for (int i = 0; i < models.Count; i++)
+                rates[i].Add(ImagesPerSecond(models[i].Model, models[i].Channels, models[i].Height, models[i].Width, repetitions: repetitions));
+        return rates.Select(r => r.Order().ElementAt(r.Count / 2)).ToArray();
+    }
 }

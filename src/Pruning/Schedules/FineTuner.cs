@@ -1,5 +1,6 @@
-// Fine-tuning a masked model: SGD with momentum over augmented training batches (the trainer's loader and
-// optimizer), the mask re-applied after every step so pruned channels stay exactly zero. Keeps its position in the
+// Fine-tuning a pruned model: SGD with momentum over augmented training batches (the trainer's loader and
+// optimizer); given a mask (a masked, uncompacted model), it is re-applied after every step so pruned channels stay
+// exactly zero. Keeps its position in the
 // batch stream (epoch, batch) so that interleaved bursts of steps continue through the data rather than restart.
 // With a teacher (the unpruned model) and DistillAlpha > 0 the loss is knowledge distillation's mix of the labels'
 // cross-entropy and the KL divergence from the teacher's tempered outputs on the same augmented batch; the teacher

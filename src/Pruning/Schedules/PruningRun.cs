@@ -1,6 +1,6 @@
 // One pruning run from a trained model to a smaller one: trace the dependency graph, measure the baseline, prune
-// with the chosen criterion and schedule (fine-tuning the masked model in between), evaluate before fine-tuning,
-// fine-tune, compact, measure again. The three schedules (ALGORITHMS.md):
+// with the chosen criterion and schedule (fine-tuning the masked model in between), compact, evaluate before
+// fine-tuning, fine-tune the compacted model, measure again. The four schedules:
 //   one-shot   score once, prune to the target (global or per-layer ranking)
 //   progressive  ProgressiveSteps equal steps of the target: score, prune (global) to k/N of it, fine-tune
 //              ProgressiveTuneSteps steps (0: none), repeat (Torch-Pruning's iterative_steps)
