@@ -1,7 +1,8 @@
-// A compute device: the kind of backend and its index ("cpu", "opencl:0", "cuda:1").
+// A compute device: the kind of backend and its index ("cpu", "opencl:0", "cuda:1", "sim": the GPU kernels on ILGPU's
+// CPU accelerator).
 namespace Standalone;
 
-public enum DeviceKind { Cpu, OpenCl, Cuda }
+public enum DeviceKind { Cpu, OpenCl, Cuda, Simulator }
 
 public readonly record struct Device(DeviceKind Kind, int Index = 0)
 {
@@ -11,10 +12,11 @@ public readonly record struct Device(DeviceKind Kind, int Index = 0)
     {
         DeviceKind.Cpu => "cpu",
         DeviceKind.OpenCl => $"opencl:{Index}",
+        DeviceKind.Simulator => "sim",
         _ => $"cuda:{Index}",
     };
 
-    /// <summary>Parses "cpu", "opencl", "opencl:1", "cuda", "cuda:0".</summary>
+    /// <summary>Parses "cpu", "opencl", "opencl:1", "cuda", "cuda:0", "sim".</summary>
     public static Device Parse(string text)
     {
         var parts = text.Trim().ToLowerInvariant().Split(':');
@@ -23,11 +25,12 @@ public readonly record struct Device(DeviceKind Kind, int Index = 0)
             "cpu" => DeviceKind.Cpu,
             "opencl" or "ocl" => DeviceKind.OpenCl,
             "cuda" => DeviceKind.Cuda,
-            _ => throw new ArgumentException($"unknown device '{text}' (expected cpu, opencl[:N] or cuda[:N])"),
+            "sim" or "simulator" => DeviceKind.Simulator,
+            _ => throw new ArgumentException($"unknown device '{text}' (expected cpu, cuda[:N], opencl[:N] or sim)"),
         };
         int index = 0;
         if (parts.Length > 2 || (parts.Length == 2 && (!int.TryParse(parts[1], out index) || index < 0)))
-            throw new ArgumentException($"unknown device '{text}' (expected cpu, opencl[:N] or cuda[:N])");
+            throw new ArgumentException($"unknown device '{text}' (expected cpu, cuda[:N], opencl[:N] or sim)");
         return new Device(kind, index);
     }
 }

@@ -1,11 +1,10 @@
 // The compute devices this process can use, for `standalone devices` and for messages that name a device. The CPU
-// is always there; GPU backends add their devices here when their native library loads.
+// is always there; the GPU backend (ILGPU) adds the CUDA and OpenCL devices it finds, and its kernel simulator.
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Standalone.Backends;
 using Standalone.Backends.Cpu;
-using Standalone.Backends.Cuda;
-using Standalone.Backends.OpenCl;
+using Standalone.Backends.Gpu;
 
 namespace Standalone;
 
@@ -17,19 +16,26 @@ public static class Devices
     /// <summary>The environment variable that picks the device when no --device option is given.</summary>
     public const string EnvironmentVariable = "STANDALONE_DEVICE";
 
-    /// <summary>Every device found, the CPU first.</summary>
-    public static IReadOnlyList<DeviceInfo> List() => [Cpu(), .. OpenClRuntime.Devices.Select(OpenCl), .. CudaRuntime.Devices.Select(Cuda)];
+    /// <summary>Every device found, the CPU first, then CUDA and OpenCL devices (usable or not), then the kernel simulator.</summary>
+    public static IReadOnlyList<DeviceInfo> List() =>
+        [Cpu(), .. GpuRuntime.Devices.Select(Gpu), Gpu(GpuRuntime.Simulator)];
 
     /// <summary>Which GPU backends exist in this build and why a device of theirs may be missing.</summary>
     public static IReadOnlyList<(string Backend, string Status)> BackendStatus() =>
     [
-        ("opencl", OpenClRuntime.Unavailable is { } why ? $"no device ({why})" : $"{OpenClRuntime.Devices.Count} device(s); --device opencl picks the first GPU, else opencl:0"),
-        ("cuda", CudaRuntime.Unavailable is { } cudaMissing ? $"no device ({cudaMissing})" : $"{CudaRuntime.Devices.Count} device(s); --device cuda picks cuda:0"),
+        ("cuda", GpuRuntime.CudaUnavailable is { } cudaMissing ? $"no device ({cudaMissing})"
+            : $"{Count(DeviceKind.Cuda)} device(s) through ILGPU (PTX generated in process; only the NVIDIA driver is needed); --device cuda picks cuda:0"),
+        ("opencl", GpuRuntime.OpenClUnavailable is { } why ? $"no usable device ({why})"
+            : $"{Count(DeviceKind.OpenCl)} device(s) through ILGPU (OpenCL 2.0, or 3.0 with the generic address space); --device opencl picks the first usable GPU"),
+        ("sim", "ILGPU's CPU accelerator runs the GPU kernels on this machine's cores (--device sim, for checking kernels; slow)"),
     ];
 
+    private static int Count(DeviceKind kind) => GpuRuntime.Devices.Count(d => d.Device.Kind == kind && d.Unusable == null);
+
     /// <summary>
-    /// The backend for a device selector: "cpu", "opencl" (the first GPU, else the first OpenCL device), "opencl:N",
-    /// "cuda" (cuda:0), "cuda:N". Unknown selectors and missing devices throw with what is available.
+    /// The backend for a device selector: "cpu", "cuda" (cuda:0), "cuda:N", "opencl" (the first usable GPU, else the
+    /// first usable OpenCL device), "opencl:N", "sim" (the kernel simulator). Unknown selectors and missing devices
+    /// throw with what is available.
     /// </summary>
     public static IBackend Open(string selector)
     {
@@ -38,16 +44,16 @@ public static class Devices
         return device.Kind switch
         {
             DeviceKind.Cpu => CpuBackend.Instance,
-            DeviceKind.OpenCl => OpenClRuntime.Backend(indexed ? device.Index : null),
-            _ => CudaRuntime.Backend(device.Index),
+            DeviceKind.OpenCl => GpuRuntime.Backend(DeviceKind.OpenCl, indexed ? device.Index : null),
+            DeviceKind.Simulator => GpuRuntime.Backend(DeviceKind.Simulator, 0),
+            _ => GpuRuntime.Backend(DeviceKind.Cuda, device.Index),
         };
     }
 
     public static IBackend Open(Device device) => device.Kind switch
     {
         DeviceKind.Cpu => CpuBackend.Instance,
-        DeviceKind.OpenCl => OpenClRuntime.Backend(device.Index),
-        _ => CudaRuntime.Backend(device.Index),
+        _ => GpuRuntime.Backend(device.Kind, device.Kind == DeviceKind.Simulator ? 0 : device.Index),
     };
 
     /// <summary>
@@ -62,18 +68,7 @@ public static class Devices
         return backend;
     }
 
-    private static DeviceInfo OpenCl(OpenClDeviceInfo d) => new(new Device(DeviceKind.OpenCl, d.Index), d.Name,
-    [
-        ("platform", $"{d.PlatformName} ({d.PlatformVersion})"),
-        ("type", d.IsGpu ? "GPU" : "CPU or accelerator"),
-        ("OpenCL version", d.Version),
-        ("driver", d.DriverVersion),
-        ("compute units", $"{d.ComputeUnits} at {d.ClockMHz} MHz"),
-        ("global memory", $"{d.GlobalMemory / (1024.0 * 1024 * 1024):F2} GiB (largest buffer {d.MaxAllocation / (1024.0 * 1024 * 1024):F2} GiB)"),
-        ("local memory", $"{d.LocalMemory / 1024} KiB; work-group size up to {d.MaxWorkGroupSize}"),
-    ]);
-
-    private static DeviceInfo Cuda(CudaDeviceInfo d) => new(new Device(DeviceKind.Cuda, d.Index), d.Name, d.Facts);
+    private static DeviceInfo Gpu(GpuDeviceInfo d) => new(d.Device, d.Name, d.Facts);
 
     private static DeviceInfo Cpu()
     {

@@ -5,9 +5,11 @@
 //      = dy·(γr) + x·(−γr³·Σdy(x−μ)/M) + (−γr·dβ/M + μ·γr³·Σdy(x−μ)/M)   — one fused per-channel pass.
 // Evaluation: μ, σ² are the running statistics (constants): dx = dy·γr, dγ = Σ dy·(x − μ)·r, dβ = Σ dy.
 // Fused (BatchNorm2dRelu): z = relu(y (+ residual)) is written by the same pass as y. Backward gates the gradient,
-// g = dz·[z > 0], inside its two passes (the sums, then dx) rather than in a pass of its own: without a residual the
-// gate is recomputed from x as [x·s + t > 0] with the forward's own scale s and shift t (z is not kept); with one, the
-// sums pass reads z and writes g, which is also the residual's gradient.
+// g = dz·[z > 0], inside its two passes (the sums, then dx) rather than in a pass of its own. The gate reads z itself,
+// so it opens exactly where the forward's output was positive on every device, whatever its compiler does with x·s + t
+// (a GPU compiler may or may not fuse that multiply-add; recomputing it could disagree in the last bit). Keeping z costs
+// no memory in practice: the next convolution keeps the same tensor as its input. With a residual, the sums pass also
+// writes g, which is the residual's gradient.
 namespace Standalone.Autograd;
 
 public static partial class F
@@ -35,7 +37,7 @@ public static partial class F
     {
         public override TapeOp Op => _relu ? new BatchNormReluOp(_training, _eps, _residual) : new BatchNormOp(_training, _eps);
 
-        private Tensor? _x, _mean, _rstd, _gamma, _z, _scale, _shift;
+        private Tensor? _x, _mean, _rstd, _gamma, _z;
         private long _count;
         private bool _training, _relu, _residual;
         private double _eps;
@@ -81,20 +83,16 @@ public static partial class F
             _training = training;
             _eps = eps;
             (_relu, _residual) = (relu, residual != null);
-            if (relu && residual != null) _z = y.Share();
-            if (relu && residual == null) (_scale, _shift) = (scale, shift); // the gate's s and t
-            else
-            {
-                scale.Dispose();
-                shift.Dispose();
-            }
+            if (relu) _z = y.Share();
+            scale.Dispose();
+            shift.Dispose();
             return Record(y, x, weight, bias, residual);
         }
 
         protected internal override void Backward(Tensor dOut, GradSink sink)
         {
             // g, the gradient of batch_norm(x) (+ residual), is dOut through the ReLU's gate (dOut itself without a ReLU).
-            ReluGate? gate = !_relu ? null : _residual ? new ReluGate(_z!) : new ReluGate(_x!, _scale, _shift);
+            ReluGate? gate = _relu ? new ReluGate(_z!) : null;
             var (sumDy, sumDyXc, gated) = Tensor.ChannelGradSums(dOut, _x!, _mean!, gate, writeGated: _residual);
             using (sumDyXc)
             {
@@ -129,7 +127,7 @@ public static partial class F
 
         protected override void ReleaseSaved()
         {
-            _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); _z?.Dispose(); _scale?.Dispose(); _shift?.Dispose();
+            _x?.Dispose(); _mean?.Dispose(); _rstd?.Dispose(); _gamma?.Dispose(); _z?.Dispose();
         }
     }
 }

@@ -1,8 +1,7 @@
 // --device on the command line: `devices` lists what this machine has, bad selectors are one sentence, and the main
 // jobs — train, eval, prune with SInGE — run end to end on every backend present (on PoCL in CI).
 using System.Text.Json;
-using Standalone.Backends.Cuda;
-using Standalone.Backends.OpenCl;
+using Standalone.Backends.Gpu;
 using Standalone.Cli;
 using Standalone.Tests.Support;
 
@@ -13,35 +12,34 @@ namespace Standalone.Tests.Cli;
 public sealed class DeviceCliTests : CliTest
 {
     [Test]
-    public void DevicesListsTheCpuAndEveryOpenClDevice()
+    public void DevicesListsTheCpuTheSimulatorAndEveryGpuDevice()
     {
         Assert.That(Program.Main(["devices"]), Is.EqualTo(0), Error.ToString());
         string text = Out.ToString();
-        Assert.That(text, Does.Contain("cpu"));
-        if (OpenClRuntime.Devices.Count == 0) Assert.That(text, Does.Contain("opencl: no device ("));
-        foreach (var device in OpenClRuntime.Devices)
+        Assert.That(text, Does.Contain("cpu").And.Contain("sim").And.Contain("ILGPU CPU accelerator"));
+        foreach (var device in GpuRuntime.Devices)
         {
-            Assert.That(text, Does.Contain($"opencl:{device.Index}"));
-            Assert.That(text, Does.Contain(device.Name));
+            Assert.That(text, Does.Contain(device.Device.ToString()).And.Contain(device.Name));
+            if (device.Unusable != null) Assert.That(text, Does.Contain(device.Unusable), "an unusable OpenCL device says why");
         }
-        if (CudaRuntime.Devices.Count == 0) Assert.That(text, Does.Contain("cuda: no device ("));
-        foreach (var device in CudaRuntime.Devices) Assert.That(text, Does.Contain($"cuda:{device.Index}").And.Contain(device.Name));
+        if (GpuRuntime.CudaUnavailable != null) Assert.That(text, Does.Contain("cuda: no device ("));
+        if (GpuRuntime.OpenClUnavailable != null) Assert.That(text, Does.Contain("opencl: no usable device ("));
     }
 
-    [TestCase("eval --device tpu", "unknown device 'tpu' (expected cpu, opencl[:N] or cuda[:N])")]
+    [TestCase("eval --device tpu", "unknown device 'tpu' (expected cpu, cuda[:N], opencl[:N] or sim)")]
     [TestCase("eval --device opencl:x", "unknown device 'opencl:x'")]
     public void BadDeviceIsOneSentence(string args, string expected) => AssertOneSentenceError(args.Split(' '), expected);
 
     [Test]
     public void MissingCudaDeviceNamesWhatExists()
     {
-        AssertOneSentenceError(["eval", "--device", "cuda:7"], CudaRuntime.Devices.Count == 0 ? "CUDA: no device available" : "there is no device cuda:7");
+        AssertOneSentenceError(["eval", "--device", "cuda:7"], GpuRuntime.Devices.All(d => d.Device.Kind != DeviceKind.Cuda) ? "CUDA: no device available" : "there is no device cuda:7");
     }
 
     [Test]
     public void MissingOpenClDeviceNamesWhatExists()
     {
-        AssertOneSentenceError(["eval", "--device", "opencl:99"], OpenClRuntime.Devices.Count == 0 ? "OpenCL: no device available" : "there is no device opencl:99");
+        AssertOneSentenceError(["eval", "--device", "opencl:99"], GpuRuntime.Devices.All(d => d.Device.Kind != DeviceKind.OpenCl) ? "OpenCL: no device available" : "there is no device opencl:99");
     }
 
     [Test]

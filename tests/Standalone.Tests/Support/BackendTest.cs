@@ -1,6 +1,6 @@
 // Tests that run on every backend. Two forms:
 // - a fixture deriving from BackendTest, marked [TestFixtureSource(typeof(TestBackends), nameof(TestBackends.All))],
-//   is instantiated once per backend ("cpu", "opencl", "cuda");
+//   is instantiated once per backend ("cpu", "sim" — the GPU kernels on ILGPU's CPU accelerator —, "cuda", "opencl");
 // - a single test taking [ValueSource(typeof(TestBackends), nameof(TestBackends.Precisions))] string on
 //   ("cpu/Float64", "cpu/Float32", "opencl/Float32", ...) opens it with `using var _ = TestBackends.Use(on, out var dtype)`.
 // While such a test runs, new tensors are created on its backend (Tensor.DefaultBackend). A backend whose device is
@@ -13,7 +13,7 @@ namespace Standalone.Tests.Support;
 
 public static class TestBackends
 {
-    public static readonly string[] All = ["cpu", "opencl", "cuda"];
+    public static readonly string[] All = ["cpu", "sim", "cuda", "opencl"];
 
     /// <summary>Every backend with the float dtypes it runs: Float64 only on the CPU.</summary>
     public static readonly string[] Precisions = [.. All.SelectMany(b => b == "cpu" ? new[] { "cpu/Float64", "cpu/Float32" } : [$"{b}/Float32"])];

@@ -1,5 +1,5 @@
 // 2-D convolution (NCHW, weight [Cout, Cin/groups, KH, KW]) as im2col + the batched GEMM of GpuBackend.MatMul.cs,
-// a chunk of images at a time (the chunk's scratch stays within ConvScratchBytes). Kernels: Kernels/conv.c.
+// a chunk of images at a time (the chunk's scratch stays within ConvScratchBytes). Kernels: Kernels/ConvKernels.cs.
 //
 // With col = im2col(x) over all input channels (group g's rows are the block [g·R, (g + 1)·R), R = Cin/g·KH·KW):
 //   forward          y[n, g]  = W[g] · col[n, g]           one GEMM per group, batched over the chunk's images
@@ -7,16 +7,16 @@
 //   backward weight  dW[g]    = Σn dY[n, g] · col[n, g]ᵀ   one GEMM whose depth runs over every image and position:
 //                    col is written row-major across the chunk ([row][n][pos]) and dY is copied as [c][n][pos], so
 //                    the sum over images is the GEMM's K. When that GEMM has too few tiles to fill the device, K is split
-//                    over image subsets (a batch of partial products) and conv_sum_splits adds them up.
+//                    over image subsets (a batch of partial products) and SumSplits adds them up.
 // A 1×1, stride-1, unpadded convolution needs no im2col for forward and backward input: the image is col.
 // dWeight is overwritten (the CPU backend's contract; the autograd layer accumulates above it), dBias too.
-using System.Runtime.InteropServices;
+using Standalone.Backends.Gpu.Kernels;
+using F32 = ILGPU.ArrayView<float>;
 
 namespace Standalone.Backends.Gpu;
 
-public abstract partial class GpuBackend
+public sealed partial class GpuBackend
 {
-    private const string ConvFile = "conv.c";
 
     /// <summary>
     /// Most scratch (col, the permuted dY, split partials) one chunk of images may use: 128 MiB, or the device's largest
@@ -35,13 +35,6 @@ public abstract partial class GpuBackend
 
     /// <summary>Least GEMM depth (K) per split of the weight gradient, so that summing the splits stays cheap.</summary>
     private const int WeightGradMinDepth = 1024;
-
-    /// <summary>conv_geometry_t of conv.c, passed by value.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ConvGeometry
-    {
-        public int InC, H, W, OutC, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, Unused0, Unused1;
-    }
 
     private readonly struct ConvShape
     {
@@ -101,9 +94,13 @@ public abstract partial class GpuBackend
         {
             var b = bias ?? y;
             var r = residual ?? y;
-            RunRows(Kernel(ConvFile, "conv_epilogue").Buffer(y).Arg(y.Offset).Buffer(b).Arg(b.Offset).Arg(bias != null ? 1 : 0)
-                    .Buffer(r).Arg(r.Offset).Arg(residual != null ? 1 : 0).Arg(s.Batch).Arg(s.OutC).Arg((int)plane).Arg(relu ? 1 : 0),
-                (int)plane, (long)s.Batch * s.OutC);
+            var rows = new ChannelRows
+            {
+                Batch = s.Batch, Channels = s.OutC, Plane = (int)plane, HasBias = bias != null ? 1 : 0, HasResidual = residual != null ? 1 : 0,
+                Relu = relu ? 1 : 0,
+            };
+            Load<F32, F32, F32, ChannelRows>(ConvKernels.Epilogue)(_stream, RowsConfig("conv epilogue", (int)plane, (long)s.Batch * s.OutC),
+                View<float>(y), View<float>(b), View<float>(r), rows);
         }
         else if (relu) Unary(UnaryOp.Relu, y, y);
     }
@@ -130,8 +127,9 @@ public abstract partial class GpuBackend
                 Gemm(count, s.ColRows, (int)plane, s.OutCG, 1, GroupWeight(weight, s, g), true,
                     new GemmMatrix(dy.Buffer, dy.Offset + ((long)first * s.OutC + g * s.OutCG) * plane, s.OutC * plane, (int)plane), false, 0,
                     new GemmMatrix(col, g * s.ColRows * plane, imageStride, (int)plane));
-            RunRows(Kernel(ConvFile, "conv_col2im").Buffer(col).Arg(0L).Arg(imageStride).Arg(plane).Buffer(dx).Arg(dx.Offset)
-                .Arg(first).Arg(count).Arg(s.Geometry), s.Geometry.W, (long)s.InC * s.Geometry.H, count);
+            var geometry = s.Geometry with { First = first, Images = count, ImageStride = imageStride, RowStride = plane };
+            Load<F32, F32, ConvGeometry>(ConvKernels.Col2Im)(_stream, RowsConfig("col2im", s.Geometry.W, (long)s.InC * s.Geometry.H, count),
+                View<float>(col), View<float>(dx), geometry);
             col.Release();
         }
     }
@@ -154,8 +152,8 @@ public abstract partial class GpuBackend
             var col = Allocate(DType.Float32, s.AllColRows * depth);
             Im2Col(x, s, first, count, col, imageStride: plane, rowStride: depth);
             var dyT = Allocate(DType.Float32, s.OutC * depth);
-            RunRows(Kernel(ConvFile, "conv_channels_outer").Buffer(dy).Arg(dy.Offset).Buffer(dyT).Arg(first).Arg(count).Arg(s.OutC).Arg((int)plane),
-                (int)plane, (long)s.OutC * count);
+            Load<F32, F32, ChannelRows>(ConvKernels.ChannelsOuter)(_stream, RowsConfig("conv channels outer", (int)plane, (long)s.OutC * count),
+                View<float>(dy), View<float>(dyT), new ChannelRows { Channels = s.OutC, Plane = (int)plane, First = first, Images = count });
             int splits = WeightGradSplits(s, count);
             if (splits == 1)
             {
@@ -175,8 +173,8 @@ public abstract partial class GpuBackend
                         new GemmMatrix(dyT, g * s.OutCG * depth, splitDepth, checked((int)depth)), false,
                         new GemmMatrix(col, g * s.ColRows * depth, splitDepth, checked((int)depth)), true, 0,
                         new GemmMatrix(partial, (long)g * s.OutCG * s.ColRows, weightSize, s.ColRows));
-                Kernel(ConvFile, "conv_sum_splits").Buffer(partial).Arg(splits).Arg(weightSize).Buffer(dWeight).Arg(dWeight.Offset)
-                    .Arg(accumulate ? 1 : 0).Run1D(weightSize);
+                Load<F32, int, long, F32, int>(ConvKernels.SumSplits)(_stream, Config1D("conv sum splits", weightSize),
+                    View<float>(partial), splits, weightSize, View<float>(dWeight), accumulate ? 1 : 0);
                 partial.Release();
             }
             dyT.Release();
@@ -186,8 +184,8 @@ public abstract partial class GpuBackend
         if (dBias is { } bias)
         {
             int group = BiasGradGroupSize();
-            Kernel(ConvFile, "conv_bias_grad").Buffer(dy).Arg(dy.Offset).Buffer(bias).Arg(bias.Offset).Arg(s.Batch).Arg(s.OutC).Arg((int)plane)
-                .Run([(long)s.OutC * group], [group]);
+            Load<F32, F32, ChannelRows>(ConvKernels.BiasGrad)(_stream, Config("conv bias grad", (long)s.OutC * group, 1, 1, group),
+                View<float>(dy), View<float>(bias), new ChannelRows { Batch = s.Batch, Channels = s.OutC, Plane = (int)plane });
         }
     }
 
@@ -195,10 +193,10 @@ public abstract partial class GpuBackend
     private static GemmMatrix GroupWeight(in TensorView weight, in ConvShape s, int g) =>
         new(weight.Buffer, weight.Offset + (long)g * s.OutCG * s.ColRows, 0, s.ColRows);
 
-    /// <summary>col[n·imageStride + row·rowStride + pos] for images [first, first + count) of x (see conv.c).</summary>
+    /// <summary>col[n·imageStride + row·rowStride + pos] for images [first, first + count) of x (see ConvKernels.cs).</summary>
     private void Im2Col(in TensorView x, in ConvShape s, int first, int count, DeviceBuffer col, long imageStride, long rowStride) =>
-        RunRows(Kernel(ConvFile, "conv_im2col").Buffer(x).Arg(x.Offset).Buffer(col).Arg(0L).Arg(imageStride).Arg(rowStride)
-            .Arg(first).Arg(count).Arg(s.Geometry), s.Geometry.OW, (long)s.AllColRows * s.Geometry.OH, count);
+        Load<F32, F32, ConvGeometry>(ConvKernels.Im2Col)(_stream, RowsConfig("im2col", s.Geometry.OW, (long)s.AllColRows * s.Geometry.OH, count),
+            View<float>(x), View<float>(col), s.Geometry with { First = first, Images = count, ImageStride = imageStride, RowStride = rowStride });
 
     /// <summary>Consecutive image ranges whose scratch of <paramref name="floatsPerImage"/> each fits ConvScratchBytes.</summary>
     private IEnumerable<(int First, int Count)> Chunks(ConvShape s, long floatsPerImage)
@@ -224,23 +222,23 @@ public abstract partial class GpuBackend
         return 1;
     }
 
-    /// <summary>conv_bias_grad's work group: a power of two, at most its local array (256) and the device's limit.</summary>
+    /// <summary>BiasGrad's work group: a power of two, at most its shared array and the device's limit.</summary>
     private int BiasGradGroupSize()
     {
-        int size = 256;
+        int size = ReduceKernels.MaxGroup;
         while (size > Limits.MaxWorkGroupSize) size /= 2;
         return size;
     }
 
     /// <summary>
-    /// Runs a conv.c kernel whose work items are (position along a row of <paramref name="width"/>, row, image): groups
-    /// of up to 64 work items, as wide along the row as it allows (a power of two), the rest across rows.
+    /// The launch of a conv kernel whose work items are (position along a row of <paramref name="width"/>, row, image):
+    /// groups of up to 64 work items, as wide along the row as it allows (a power of two), the rest across rows.
     /// </summary>
-    private void RunRows(Launch launch, int width, long rows, int images = 1)
+    private ILGPU.KernelConfig RowsConfig(string kernel, int width, long rows, int images = 1)
     {
         int group = (int)Math.Min(64, Limits.MaxWorkGroupSize), x = 1;
         while (x < width && x * 2 <= group) x *= 2;
         int y = group / x;
-        launch.Run([RoundUp(width, x), RoundUp(rows, y), images], [x, y, 1]);
+        return Config(kernel, RoundUp(width, x), RoundUp(rows, y), images, x, y);
     }
 }

@@ -1,9 +1,16 @@
-// MatMul, and the batched GEMM the conv primitives build on: the backend's vendor GEMM when it has one (CLBlast on
-// OpenCL GPUs, cuBLAS on CUDA; see VendorGemm), else — or when that reports an error, or is switched off — the own kernels of
-// Kernels/gemm.c. Those come in a few fixed tile shapes, in two families: tiled kernels (many work items share local
-// memory) for GPUs, single-item kernels for CPU devices, where they run several times faster (see gemm.c). The
-// device's limits decide which shapes can run here (work-group size, local memory), and each call takes the one that
-// wastes least on its M × N (see ChooseGemm).
+// MatMul, and the batched GEMM the conv primitives build on: the vendor GEMM when there is one (cuBLAS on CUDA, CLBlast on
+// OpenCL; see VendorGemm), else — or when that reports an error, or is switched off — the own kernels of
+// Kernels/GemmKernels.cs. Those come in a few fixed tile shapes, in two families: tiled kernels (many work items share
+// shared memory) for GPUs, single-item kernels for CPU-like devices, where they run several times faster (see
+// GemmKernels.cs). The device's limits decide which shapes can run here (work-group size, shared memory), and each
+// call takes the one that wastes least on its M × N (see ChooseGemm).
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+using Standalone.Backends.Gpu.Kernels;
+using Standalone.Backends.Gpu.Vendor;
+using CuBlas = Standalone.Backends.Gpu.Vendor.CuBlas;
+using F32 = ILGPU.ArrayView<float>;
 
 namespace Standalone.Backends.Gpu;
 
@@ -22,18 +29,17 @@ internal readonly record struct GemmMatrix(DeviceBuffer Buffer, long Offset, lon
         Math.Max(1, v.Shape[1] <= 1 || v.Shape[2] == 0 ? v.Shape[2] : checked((int)v.Strides[1]));
 }
 
-public abstract unsafe partial class GpuBackend
+public sealed partial class GpuBackend
 {
-    private const string GemmFile = "gemm.c";
 
     /// <summary>
-    /// A GEMM kernel of gemm.c and the block of C one work group computes. Tiled kernels (GPUs) give each work item a
-    /// 4 × 4 block (GEMM_WPT) and stage 16-deep slabs (GEMM_TK); single-item kernels (CPU devices) give one work item
-    /// the whole tile and stage 64-deep slabs (CPU_TK).
+    /// A GEMM kernel of GemmKernels.cs and the block of C one work group computes. Tiled kernels (GPUs) give each work
+    /// item a 4 × 4 block and stage 16-deep slabs; single-item kernels (CPU-like devices) give one work item the whole
+    /// tile and stage 64-deep slabs.
     /// </summary>
-    private sealed record GemmVariant(string Kernel, int TileM, int TileN, bool SingleItem)
+    private sealed record GemmVariant(Action<F32, F32, F32, GemmShape> Kernel, int TileM, int TileN, bool SingleItem)
     {
-        private const int WorkPerItem = 4, TiledDepth = 16, SingleItemDepth = 64;
+        private const int WorkPerItem = GemmKernels.WorkPerItem, TiledDepth = GemmKernels.Depth, SingleItemDepth = GemmKernels.SingleItemDepth;
 
         public int GroupX => SingleItem ? 1 : TileN / WorkPerItem;
         public int GroupY => SingleItem ? 1 : TileM / WorkPerItem;
@@ -41,22 +47,28 @@ public abstract unsafe partial class GpuBackend
         public long LocalBytes => (long)(SingleItem ? SingleItemDepth : TiledDepth) * (TileM + TileN) * sizeof(float);
     }
 
-    /// <summary>The kernels of gemm.c: tiled ones for GPUs, then single-item ones for CPU devices.</summary>
+    /// <summary>The kernels of GemmKernels.cs: tiled ones for GPUs, then single-item ones for CPU-like devices.</summary>
     private static readonly GemmVariant[] GemmVariants =
     [
-        new("gemm_f32_64x64", 64, 64, false), new("gemm_f32_16x64", 16, 64, false), new("gemm_f32_64x16", 64, 16, false),
-        new("gemm_f32_32x32", 32, 32, false), new("gemm_f32_16x16", 16, 16, false),
-        new("gemm_f32_cpu_64x64", 64, 64, true), new("gemm_f32_cpu_16x64", 16, 64, true),
+        new(GemmKernels.Tile64x64, 64, 64, false), new(GemmKernels.Tile16x64, 16, 64, false), new(GemmKernels.Tile64x16, 64, 16, false),
+        new(GemmKernels.Tile32x32, 32, 32, false), new(GemmKernels.Tile16x16, 16, 16, false), new(GemmKernels.Tile8x8, 8, 8, false),
+        new(GemmKernels.Single64x64, 64, 64, true), new(GemmKernels.Single16x64, 16, 64, true),
     ];
 
     private GemmVariant[]? _fittingGemms;
     private bool? _useVendorGemm, _singleItemGemms;
 
-    /// <summary>The vendor GEMM this backend can use ("CLBlast", "cuBLAS"), or null when there is none on this machine.</summary>
-    internal abstract string? VendorGemmName { get; }
+    /// <summary>The vendor GEMM this backend can use ("cuBLAS", "CLBlast"), or null when there is none on this machine.</summary>
+    internal string? VendorGemmName => _accelerator.AcceleratorType switch
+    {
+        AcceleratorType.Cuda when CuBlas.Available => "cuBLAS",
+        AcceleratorType.OpenCL when ClBlast.Available && Limits.IsGpu => "CLBlast",
+        _ => null,
+    };
 
-    /// <summary>Whether the vendor GEMM runs by default on this device (each backend's environment switch decides).</summary>
-    protected abstract bool VendorGemmByDefault { get; }
+    /// <summary>Whether the vendor GEMM runs by default: unless STANDALONE_CUBLAS=off (CUDA) or STANDALONE_CLBLAST=off (OpenCL).</summary>
+    private bool VendorGemmByDefault => !string.Equals(Environment.GetEnvironmentVariable(
+        _accelerator.AcceleratorType == AcceleratorType.Cuda ? "STANDALONE_CUBLAS" : "STANDALONE_CLBLAST"), "off", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Whether GEMMs go through the vendor GEMM (VendorGemmByDefault until set). Setting it (tests compare both paths)
@@ -83,8 +95,11 @@ public abstract unsafe partial class GpuBackend
     /// The vendor GEMM over the batch; returns how many items it did: all, or those before an error (it returns the
     /// error too, and the caller runs the rest — items already written must not run again when beta ≠ 0).
     /// </summary>
-    private protected abstract (int Done, string? Error) VendorGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
-        in GemmMatrix b, bool transB, float beta, in GemmMatrix c);
+    private (int Done, string? Error) VendorGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
+        in GemmMatrix b, bool transB, float beta, in GemmMatrix c) =>
+        _accelerator.AcceleratorType == AcceleratorType.Cuda
+            ? CuBlasGemm(batch, m, n, k, alpha, a, transA, b, transB, beta, c)
+            : ClBlastGemm(batch, m, n, k, alpha, a, transA, b, transB, beta, c);
 
     public void MatMul(in TensorView a, bool transA, in TensorView b, bool transB, in TensorView c, double alpha, double beta)
     {
@@ -114,12 +129,17 @@ public abstract unsafe partial class GpuBackend
         for (int first = done; first < batch; first += (int)Math.Min(batch - first, Limits.MaxGroupsZ))
         {
             int count = (int)Math.Min(batch - first, Limits.MaxGroupsZ);
-            Kernel(GemmFile, variant.Kernel).Arg(m).Arg(n).Arg(k).Arg(alpha).Arg(beta)
-                .Buffer(a.Buffer).Arg(a.Offset + first * a.BatchStride).Arg(a.BatchStride).Arg(a.RowStride).Arg(transA ? 1 : 0)
-                .Buffer(b.Buffer).Arg(b.Offset + first * b.BatchStride).Arg(b.BatchStride).Arg(b.RowStride).Arg(transB ? 1 : 0)
-                .Buffer(c.Buffer).Arg(c.Offset + first * c.BatchStride).Arg(c.BatchStride).Arg(c.RowStride)
-                .Run([(n + variant.TileN - 1) / variant.TileN * variant.GroupX, (m + variant.TileM - 1) / variant.TileM * variant.GroupY, count],
-                    [variant.GroupX, variant.GroupY, 1]);
+            var shape = new GemmShape
+            {
+                M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                Lda = a.RowStride, TransA = transA ? 1 : 0, ABatch = a.BatchStride,
+                Ldb = b.RowStride, TransB = transB ? 1 : 0, BBatch = b.BatchStride,
+                Ldc = c.RowStride, CBatch = c.BatchStride,
+            };
+            var config = Config("gemm", (long)(n + variant.TileN - 1) / variant.TileN * variant.GroupX,
+                (long)(m + variant.TileM - 1) / variant.TileM * variant.GroupY, count, variant.GroupX, variant.GroupY);
+            Load(variant.Kernel)(_stream, config, View<float>(a.Buffer, a.Offset + first * a.BatchStride),
+                View<float>(b.Buffer, b.Offset + first * b.BatchStride), View<float>(c.Buffer, c.Offset + first * c.BatchStride), shape);
         }
     }
 
@@ -147,8 +167,7 @@ public abstract unsafe partial class GpuBackend
     private GemmVariant[] FittingGemms()
     {
         if (_fittingGemms != null) return _fittingGemms;
-        var fitting = GemmVariants.Where(v => v.LocalBytes <= Limits.LocalMemory && v.GroupSize <= Limits.MaxWorkGroupSize &&
-            v.GroupSize <= KernelGroupLimit(GemmFile, v.Kernel)).ToArray();
+        var fitting = GemmVariants.Where(v => v.LocalBytes <= Limits.LocalMemory && v.GroupSize <= Limits.MaxWorkGroupSize).ToArray();
         if (fitting.Length == 0)
         {
             var smallest = GemmVariants.MinBy(v => v.LocalBytes)!;
@@ -156,5 +175,61 @@ public abstract unsafe partial class GpuBackend
                 $"local memory {Limits.LocalMemory} bytes; the smallest kernel needs {smallest.GroupSize} work items and {smallest.LocalBytes} bytes)");
         }
         return _fittingGemms = fitting;
+    }
+
+    /// <summary>
+    /// One cublasSgemmStridedBatched over the batch, on this accelerator's stream. cuBLAS is column-major: a row-major
+    /// C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, so B goes first with its own transpose flag, then A,
+    /// and M and N swap.
+    /// </summary>
+    private (int Done, string? Error) CuBlasGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
+        in GemmMatrix b, bool transB, float beta, in GemmMatrix c)
+    {
+        _accelerator.Bind();
+        try
+        {
+            if (_cublas == 0)
+            {
+                _cublas = CuBlas.Create();
+                CuBlas.SetStream(_cublas, ((CudaStream)_stream).StreamPtr);
+                CuBlas.SetMathMode(_cublas, AllowTf32 ? CuBlas.Tf32TensorOpMath : CuBlas.DefaultMath);
+            }
+            CuBlas.SgemmStridedBatched(_cublas, transB ? CuBlas.OpT : CuBlas.OpN, transA ? CuBlas.OpT : CuBlas.OpN, n, m, k, alpha,
+                Address(b), b.RowStride, b.BatchStride, Address(a), a.RowStride, a.BatchStride, beta,
+                Address(c), c.RowStride, c.BatchStride, batch);
+            return (batch, null);
+        }
+        catch (Exception e) when (e is Vendor.CudaException or InvalidOperationException)
+        {
+            return (0, $"cuBLAS, m={m}, n={n}, k={k}, transA={transA}, transB={transB}, batch={batch}: {e.Message}");
+        }
+    }
+
+    private nint _cublas;
+
+    /// <summary>
+    /// TF32 tensor-core math for cuBLAS SGEMMs: off by default (results then match the other backends to float32
+    /// rounding); STANDALONE_TF32=on allows it, trading ~10 mantissa bits of the products for speed on Ampere and later.
+    /// </summary>
+    public static bool AllowTf32 => string.Equals(Environment.GetEnvironmentVariable("STANDALONE_TF32"), "on", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The device address of a GEMM operand's first element (a CUdeviceptr).</summary>
+    private static ulong Address(in GemmMatrix matrix) =>
+        (ulong)((GpuBuffer)matrix.Buffer).Memory.NativePtr + (ulong)(matrix.Offset * sizeof(float));
+
+    /// <summary>CLBlastSgemm per batch item, on this accelerator's command queue (row-major, offsets in elements).</summary>
+    private (int Done, string? Error) ClBlastGemm(int batch, int m, int n, int k, float alpha, in GemmMatrix a, bool transA,
+        in GemmMatrix b, bool transB, float beta, in GemmMatrix c)
+    {
+        nint queue = ((CLStream)_stream).CommandQueue;
+        nint am = ((GpuBuffer)a.Buffer).Memory.NativePtr, bm = ((GpuBuffer)b.Buffer).Memory.NativePtr, cm = ((GpuBuffer)c.Buffer).Memory.NativePtr;
+        for (int i = 0; i < batch; i++)
+        {
+            int status = ClBlast.Sgemm(transA, transB, m, n, k, alpha, am, a.Offset + i * a.BatchStride, a.RowStride,
+                bm, b.Offset + i * b.BatchStride, b.RowStride, beta, cm, c.Offset + i * c.BatchStride, c.RowStride, queue);
+            if (status != 0)
+                return (i, $"CLBlast, m={m}, n={n}, k={k}, transA={transA}, transB={transB}: {ClBlast.StatusName(status)} ({status})");
+        }
+        return (batch, null);
     }
 }

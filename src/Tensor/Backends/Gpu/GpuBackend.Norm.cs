@@ -1,14 +1,15 @@
-// The per-channel primitives behind batch normalisation (Kernels/norm.c) over contiguous [N, C, S] tensors:
+// The per-channel primitives behind batch normalisation (Kernels/NormKernels.cs) over contiguous [N, C, S] tensors:
 // ChannelMeanVar and ChannelGradSums share one pair of launches (per-chunk sums, then a per-channel finish), and
 // ChannelAffine is one work item per element. A channel's N·S elements are split into chunks so that a few channels of
 // many elements (ResNet's first stage: 16 channels of 128·32·32) still spread over the whole device.
+using Standalone.Backends.Gpu.Kernels;
+using F32 = ILGPU.ArrayView<float>;
+
 namespace Standalone.Backends.Gpu;
 
-public abstract partial class GpuBackend
+public sealed partial class GpuBackend
 {
-    private const string NormFile = "norm.c";
-    // The modes of channel_sums / channel_sums_finish.
-    private const int SumsMeanVar = 0, SumsGrad = 1;
+    private const int SumsMeanVar = ChannelSumsShape.MeanVar, SumsGrad = ChannelSumsShape.Grad;
 
     public void ChannelMeanVar(in TensorView x, in TensorView mean, in TensorView variance)
     {
@@ -23,17 +24,11 @@ public abstract partial class GpuBackend
         ChannelSums(SumsGrad, x, dy, center, sumDy, sumDyX, gate, gated);
     }
 
-    // The gate modes of norm.c: none, open where values > 0, open where values·scale[c] + shift[c] > 0.
-    private const int GateNone = 0, GatePositive = 1, GateAffine = 2;
-
-    /// <summary>Appends a gate's arguments (mode, values, scale, shift); a missing tensor's slot is filled with x.</summary>
-    private static Launch GateArguments(Launch kernel, ReluGateView? gate, in TensorView x)
+    /// <summary>A gate's mode and its values, scale and shift views; a missing tensor's slot is filled with x.</summary>
+    private static (int Mode, F32 Values, F32 Scale, F32 Shift) GateArguments(ReluGateView? gate, in TensorView x)
     {
-        int mode = gate is not { } g ? GateNone : g.Scale.HasValue ? GateAffine : GatePositive;
-        var values = gate?.Values ?? x;
-        var scale = gate?.Scale ?? x;
-        var shift = gate?.Shift ?? x;
-        return kernel.Arg(mode).Buffer(values.Buffer).Arg(values.Offset).Buffer(scale.Buffer).Arg(scale.Offset).Buffer(shift.Buffer).Arg(shift.Offset);
+        int mode = gate is not { } g ? NormKernels.GateNone : g.Scale.HasValue ? NormKernels.GateAffine : NormKernels.GatePositive;
+        return (mode, View<float>(gate?.Values ?? x), View<float>(gate?.Scale ?? x), View<float>(gate?.Shift ?? x));
     }
 
     /// <summary>The two per-channel results of <paramref name="mode"/> into first[c] and second[c].</summary>
@@ -60,12 +55,17 @@ public abstract partial class GpuBackend
         try
         {
             var gatedOut = gated ?? x;
-            var sums = Kernel(NormFile, "channel_sums").Arg(mode).Buffer(x).Arg(x.Offset).Buffer(dy).Arg(dy.Offset).Buffer(center).Arg(center.Offset);
-            GateArguments(sums, gate, x).Arg(gated.HasValue ? 1 : 0).Buffer(gatedOut).Arg(gatedOut.Offset)
-                .Arg(n).Arg(channels).Arg(s).Arg(chunkLength).Arg((int)chunks).Buffer(partial).Run([channels * chunks * local], [local]);
+            var (gateMode, gateValues, gateScale, gateShift) = GateArguments(gate, x);
+            var shape = new ChannelSumsShape
+            {
+                Mode = mode, Gate = gateMode, HasGated = gated.HasValue ? 1 : 0, Channels = channels, Chunks = (int)chunks,
+                N = n, S = s, ChunkLength = chunkLength,
+            };
+            Load<F32, F32, F32, F32, F32, F32, F32, F32, ChannelSumsShape>(NormKernels.Sums)(_stream, Config("channel sums", channels * chunks * local, 1, 1, local),
+                View<float>(x), View<float>(dy), View<float>(center), gateValues, gateScale, gateShift, View<float>(gatedOut), View<float>(partial), shape);
             int finishLocal = GroupSize(chunks);
-            Kernel(NormFile, "channel_sums_finish").Arg(mode).Buffer(partial).Arg((int)chunks).Buffer(x).Arg(x.Offset).Arg(s).Arg(length)
-                .Buffer(first).Arg(first.Offset).Buffer(second).Arg(second.Offset).Run([channels * finishLocal], [finishLocal]);
+            Load<F32, F32, F32, F32, ChannelSumsShape>(NormKernels.SumsFinish)(_stream, Config("channel sums", channels * finishLocal, 1, 1, finishLocal),
+                View<float>(partial), View<float>(x), View<float>(first), View<float>(second), shape);
         }
         finally { partial.Release(); } // the in-order queue runs both launches before any later use of the pooled buffer
     }
@@ -82,11 +82,14 @@ public abstract partial class GpuBackend
         int across = GroupSize(s);
         int down = GroupSize(MaxReductionGroup) / across;
         // A missing x2 / scale2 is flagged off; x / scale fill the argument slots.
-        var second = x2 ?? x;
-        var secondScale = scale2 ?? scale;
-        var affine = Kernel(NormFile, "channel_affine").Buffer(x).Arg(x.Offset).Buffer(scale).Arg(scale.Offset).Buffer(shift).Arg(shift.Offset)
-            .Buffer(second).Arg(second.Offset).Buffer(secondScale).Arg(secondScale.Offset).Arg(x2.HasValue ? 1 : 0).Arg(scale2.HasValue ? 1 : 0).Arg(relu ? 1 : 0);
-        GateArguments(affine, gate, x)
-            .Buffer(y).Arg(y.Offset).Arg(channels).Arg(s).Arg(rows).Run([RoundUp(s, across), RoundUp(rows, down)], [across, down]);
+        var (gateMode, gateValues, gateScale, gateShift) = GateArguments(gate, x);
+        var shape = new ChannelAffineShape
+        {
+            HasX2 = x2.HasValue ? 1 : 0, HasScale2 = scale2.HasValue ? 1 : 0, Relu = relu ? 1 : 0, Gate = gateMode, Channels = channels, Rows = rows, S = s,
+        };
+        Load<F32, F32, F32, F32, F32, F32, F32, F32, F32, ChannelAffineShape>(NormKernels.Affine)(_stream,
+            Config("channel affine", RoundUp(s, across), RoundUp(rows, down), 1, across, down),
+            View<float>(x), View<float>(scale), View<float>(shift), View<float>(x2 ?? x), View<float>(scale2 ?? scale),
+            gateValues, gateScale, gateShift, View<float>(y), shape);
     }
 }

@@ -1,21 +1,24 @@
-// Reduce (Sum / Max / Min over axes) and the row-wise ArgMax (Kernels/reduce.c).
+// Reduce (Sum / Max / Min over axes) and the row-wise ArgMax (Kernels/ReduceKernels.cs).
 //
 // Reduce merges neighbouring dims that are both reduced or both kept, as the CPU backend does, and hands the kernels
 // x as outputs × reduction positions: `kept` places each output, the reduction is a sequence of runs (the innermost
 // reduced dim) placed by `outer` (the other reduced dims). The layout picks the kernel:
-// - innermost dim reduced, and the reduction longer than ShortReduction: reduce_groups, a work group per output whose
+// - innermost dim reduced, and the reduction longer than ShortReduction: Groups, a work group per output whose
 //   items read along the run (NCHW over [0, 2, 3], row sums, a full sum);
-// - otherwise reduce_items, a work item per output (a sum over the batch of [N, F]; many short reductions).
+// - otherwise Items, a work item per output (a sum over the batch of [N, F]; many short reductions).
 // A reduction too long for the outputs alone to fill the device (batch statistics: C outputs of N·H·W elements; a full
 // sum) is split into chunks; each launch then writes partials [outputs, chunks], which a second, smaller reduction of
 // the same kind folds into y.
+using Standalone.Backends.Gpu.Kernels;
+using F32 = ILGPU.ArrayView<float>;
+using I64 = ILGPU.ArrayView<long>;
+
 namespace Standalone.Backends.Gpu;
 
-public abstract partial class GpuBackend
+public sealed partial class GpuBackend
 {
-    private const string ReduceFile = "reduce.c";
-    /// <summary>The largest work group of the reduction kernels (REDUCE_GROUP in reduce.c, CHANNEL_GROUP in norm.c).</summary>
-    private const int MaxReductionGroup = 256;
+    /// <summary>The largest work group of the reduction kernels (the size of their shared-memory trees).</summary>
+    private const int MaxReductionGroup = ReduceKernels.MaxGroup;
     /// <summary>Reductions this short run in reduce_items even when the innermost dim is reduced.</summary>
     private const long ShortReduction = 16;
     /// <summary>Elements a work item folds at least, before a reduction is split into more chunks.</summary>
@@ -24,8 +27,8 @@ public abstract partial class GpuBackend
     /// <summary>Work groups that keep the whole device busy (a few per compute unit).</summary>
     private long TargetGroups => Math.Max(64, 4L * Limits.ComputeUnits);
 
-    /// <summary>x as the kernels see it: output j and reduction position k (see reduce.c).</summary>
-    private readonly record struct ReduceLayout(GpuView Kept, GpuView Outer, long Run, long RunStride, long Outputs, long Length, bool InnermostReduced);
+    /// <summary>x as the kernels see it: output j and reduction position k (see ReduceKernels.cs).</summary>
+    private readonly record struct ReduceLayout(KernelView Kept, KernelView Outer, long Run, long RunStride, long Outputs, long Length, bool InnermostReduced);
 
     public void Reduce(ReduceOp op, in TensorView x, int reduceMask, in TensorView y)
     {
@@ -94,18 +97,8 @@ public abstract partial class GpuBackend
             InnermostReduced: rank > 0 && reduced[rank - 1]);
     }
 
-    /// <summary>A view_t of the given dims; no dims is a single element.</summary>
-    private static GpuView Layout(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long offset)
-    {
-        var view = new GpuView { Offset = offset, Rank = Math.Max(1, shape.Length) };
-        view.Shape[0] = 1;
-        for (int d = 0; d < shape.Length; d++)
-        {
-            view.Shape[d] = shape[d];
-            view.Strides[d] = strides[d];
-        }
-        return view;
-    }
+    /// <summary>A layout of the given dims; no dims is a single element.</summary>
+    private static KernelView Layout(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long offset) => KernelView.Of(shape, strides, offset);
 
     /// <summary>Reduces the layout l of buffer x into y[yOffset + j] for every output j, in chunks when l is long.</summary>
     private void ReduceInto(ReduceOp op, DeviceBuffer x, in ReduceLayout l, DeviceBuffer y, long yOffset)
@@ -133,16 +126,17 @@ public abstract partial class GpuBackend
     /// <summary>One launch: output j's chunk c goes to target[targetOffset + j·chunks + c].</summary>
     private void ReduceLaunch(ReduceOp op, DeviceBuffer x, in ReduceLayout l, bool perItem, long chunkLength, long chunks, DeviceBuffer target, long targetOffset)
     {
-        if (perItem)
+        var shape = new ReduceShape
         {
-            Kernel(ReduceFile, "reduce_items").Arg((int)op).Buffer(x).Arg(l.Kept).Arg(l.Outer).Arg(l.Run).Arg(l.RunStride).Arg(l.Length)
-                .Arg(chunkLength).Arg((int)chunks).Arg(l.Outputs).Buffer(target).Arg(targetOffset).Run1D(l.Outputs * chunks);
-        }
+            Kept = l.Kept, Outer = l.Outer, Run = l.Run, RunStride = l.RunStride, Length = l.Length, ChunkLength = chunkLength,
+            Outputs = l.Outputs, Op = (int)op, Chunks = (int)chunks,
+        };
+        if (perItem)
+            Load<F32, ReduceShape, F32>(ReduceKernels.Items)(_stream, Config1D("reduce", l.Outputs * chunks), View<float>(x), shape, View<float>(target, targetOffset));
         else
         {
             int local = GroupSize(chunkLength);
-            Kernel(ReduceFile, "reduce_groups").Arg((int)op).Buffer(x).Arg(l.Kept).Arg(l.Outer).Arg(l.Run).Arg(l.RunStride).Arg(l.Length)
-                .Arg(chunkLength).Arg((int)chunks).Buffer(target).Arg(targetOffset).Run([l.Outputs * chunks * local], [local]);
+            Load<F32, ReduceShape, F32>(ReduceKernels.Groups)(_stream, Config("reduce", l.Outputs * chunks * local, 1, 1, local), View<float>(x), shape, View<float>(target, targetOffset));
         }
     }
 
@@ -163,6 +157,6 @@ public abstract partial class GpuBackend
         long rows = x.Shape[0], cols = x.Shape[1];
         if (rows == 0) return;
         int local = GroupSize(cols);
-        Kernel(ReduceFile, "argmax_rows").Buffer(x).Arg(x.Offset).Arg(cols).Buffer(y).Arg(y.Offset).Run([rows * local], [local]);
+        Load<F32, long, I64>(ReduceKernels.ArgMaxRows)(_stream, Config("argmax", rows * local, 1, 1, local), View<float>(x), cols, View<long>(y));
     }
 }

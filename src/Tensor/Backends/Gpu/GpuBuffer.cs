@@ -1,33 +1,34 @@
-// A device memory object (cl_mem, CUdeviceptr) and its size. Released to its pool when its tensor storage lets go of
-// it; a buffer that is never released (a tensor left to the GC) frees its device memory from the finalizer.
+// A block of device memory (an ILGPU buffer of bytes, viewed by the kernels as the element type they need) and its
+// size. Released to its pool when its tensor storage lets go of it; a buffer that is never released (a tensor left to
+// the GC) goes back to the pool from the finalizer (no device call there: the pool frees memory on the owning thread).
+using ILGPU;
+using ILGPU.Runtime;
+
 namespace Standalone.Backends.Gpu;
 
 internal sealed class GpuBuffer : DeviceBuffer
 {
     private readonly GpuMemoryPool _pool;
-    private ulong _handle;
+    private MemoryBuffer1D<byte, Stride1D.Dense>? _memory;
 
-    public GpuBuffer(GpuBackend backend, GpuMemoryPool pool, DType dtype, long length, ulong handle, long bytes) : base(backend, dtype, length)
+    public GpuBuffer(GpuBackend backend, GpuMemoryPool pool, DType dtype, long length, MemoryBuffer1D<byte, Stride1D.Dense> memory) : base(backend, dtype, length)
     {
         _pool = pool;
-        _handle = handle;
-        Bytes = bytes;
+        _memory = memory;
     }
 
     ~GpuBuffer()
     {
-        if (_handle != 0) _pool.Free(_handle, Bytes);
+        if (_memory is { } memory) _pool.Return(memory);
     }
 
-    public long Bytes { get; }
-
-    public ulong Handle => _handle != 0 ? _handle : throw new ObjectDisposedException(nameof(GpuBuffer), $"{Backend.Device}: device buffer used after release");
+    public MemoryBuffer1D<byte, Stride1D.Dense> Memory => _memory ?? throw new ObjectDisposedException(nameof(GpuBuffer), $"{Backend.Device}: device buffer used after release");
 
     public override void Release()
     {
-        ulong handle = Interlocked.Exchange(ref _handle, 0);
-        if (handle == 0) return;
+        var memory = Interlocked.Exchange(ref _memory, null);
+        if (memory == null) return;
         GC.SuppressFinalize(this);
-        _pool.Return(handle, Bytes);
+        _pool.Return(memory);
     }
 }

@@ -11,7 +11,7 @@
 // with lda = (transA ? m : k), ldb = (transB ? k : n), ldc = n for contiguous row-major operands.
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.Cuda.Native;
+namespace Standalone.Backends.Gpu.Vendor;
 
 internal static unsafe class CuBlas
 {

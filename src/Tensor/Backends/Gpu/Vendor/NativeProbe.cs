@@ -6,7 +6,7 @@
 // LD_LIBRARY_PATH, the CUDA toolkit folders, the system library folders, conda and Python's nvidia/<package>/lib.
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.Cuda.Native;
+namespace Standalone.Backends.Gpu.Vendor;
 
 internal static unsafe class NativeProbe
 {

@@ -4,7 +4,7 @@
 // CLBlast runs on the caller's queue and context, so its work is ordered with the backend's own kernels.
 using System.Runtime.InteropServices;
 
-namespace Standalone.Backends.OpenCl.Native;
+namespace Standalone.Backends.Gpu.Vendor;
 
 internal static unsafe class ClBlast
 {
@@ -63,6 +63,6 @@ internal static unsafe class ClBlast
         -1011 => "CLBlastInsufficientMemoryA",
         -1010 => "CLBlastInsufficientMemoryB",
         -1009 => "CLBlastInsufficientMemoryC",
-        _ => ClException.StatusName(status),
+        _ => $"OpenCL status {status}",
     };
 }

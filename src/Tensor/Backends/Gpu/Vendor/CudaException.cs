@@ -1,7 +1,7 @@
 // A CUDA call that returned an error status, named both ways: "cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (2)".
 // One exception for the three native libraries the CUDA backend uses (the driver API, NVRTC, cuBLAS); Library says
 // whose status code it is, since their numbers overlap.
-namespace Standalone.Backends.Cuda.Native;
+namespace Standalone.Backends.Gpu.Vendor;
 
 /// <summary>The native library a <see cref="CudaException"/> status code belongs to.</summary>
 public enum CudaLibrary { Driver, Nvrtc, CuBlas }
