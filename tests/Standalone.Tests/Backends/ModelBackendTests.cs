@@ -32,6 +32,12 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
     private static ModelSpec ResNet20 => new() { Architecture = "resnet20", InChannels = 1, NumClasses = 10 };
     private static ModelSpec SmallVgg => new() { Architecture = "vgg11", InChannels = 3, NumClasses = 5, WidthMultiplier = 0.125 };
 
+    /// <summary>Images per batch: 8, or 2 on the simulator.</summary>
+    private int Batch => OnSimulator ? 2 : 8;
+
+    /// <summary>ResNet-20's image side: 32, or 16 on the simulator (VGG-11, at an eighth of its width, keeps 32: its five pools need it).</summary>
+    private int Side => OnSimulator ? 16 : 32;
+
     /// <summary>Runs the action with new tensors on the given backend (models are created from the same seeds).</summary>
     private static T On<T>(IBackend backend, Func<T> action)
     {
@@ -41,13 +47,13 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
         finally { Tensor.DefaultBackend = saved; }
     }
 
-    private static (double[] Logits, Dictionary<string, double[]> Grads) Step(ModelSpec spec, int[] input, bool training)
+    private (double[] Logits, Dictionary<string, double[]> Grads) Step(ModelSpec spec, int[] input, bool training)
     {
         var model = ModelZoo.Create(spec, seed: 3);
         if (training) model.Train(); else model.Eval();
         using var scope = TensorScope.Begin();
-        using var x = Tensor.RandomNormal(new Shape(8, input[0], input[1], input[2]), 0, 1, new Rng(5));
-        using var labels = Tensor.FromArray<long>([1, 0, 3, 2, 4, 1, 0, 2], new Shape(8));
+        using var x = Tensor.RandomNormal(new Shape(Batch, input[0], input[1], input[2]), 0, 1, new Rng(5));
+        using var labels = Tensor.FromArray<long>([.. new long[] { 1, 0, 3, 2, 4, 1, 0, 2 }.Take(Batch)], new Shape(Batch));
         var logits = model.Forward(Variable.Constant(x));
         F.CrossEntropy(logits, labels).Backward();
         return (logits.Data.ToDoubleArray(), model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!.ToDoubleArray()));
@@ -58,7 +64,7 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
     [TestCase("vgg11", true)]
     public void ForwardAndBackwardMatchTheCpu(string architecture, bool training)
     {
-        var (spec, input) = architecture == "vgg11" ? (SmallVgg, new[] { 3, 32, 32 }) : (ResNet20, new[] { 1, 32, 32 });
+        var (spec, input) = architecture == "vgg11" ? (SmallVgg, new[] { 3, 32, 32 }) : (ResNet20, new[] { 1, Side, Side });
         var expected = On(CpuBackend.Instance, () => Step(spec, input, training));
         var actual = Step(spec, input, training);
         AssertClose(actual.Logits, expected.Logits, Outputs, "logits");
@@ -76,14 +82,15 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
     [TestCase("lrp")]
     public void CriterionScoresMatchTheCpu(string criterion)
     {
-        var options = new PruneOptions { Criterion = criterion, Singe = new SingeOptions { Steps = 4 }, RandomGradient = criterion == "taylor-sq" };
+        // SInGE integrates gradients layer by layer: 2 steps on the simulator, where each pass takes seconds.
+        var options = new PruneOptions { Criterion = criterion, Singe = new SingeOptions { Steps = OnSimulator ? 2 : 4 }, RandomGradient = criterion == "taylor-sq" };
         double[] Score()
         {
             var model = ModelZoo.Create(ResNet20, seed: 3);
             model.Eval();
-            var graph = DependencyGraph.Build(model, 1, 32, 32);
-            var x = Tensor.RandomNormal(new Shape(8, 1, 32, 32), 0, 1, new Rng(9));
-            var labels = Tensor.FromArray<long>([.. Enumerable.Range(0, 8).Select(i => (long)(i % 10))], new Shape(8));
+            var graph = DependencyGraph.Build(model, 1, Side, Side);
+            var x = Tensor.RandomNormal(new Shape(Batch, 1, Side, Side), 0, 1, new Rng(9));
+            var labels = Tensor.FromArray<long>([.. Enumerable.Range(0, Batch).Select(i => (long)(i % 10))], new Shape(Batch));
             var context = new ScoringContext { Graph = graph, Mask = new ChannelMask(graph), Batches = () => [new ScoringBatch(x, labels)] };
             return options.CreateCriterion().Score(context);
         }
@@ -97,11 +104,11 @@ public sealed class ModelBackendTests(string device) : BackendTest(device)
     {
         var model = ModelZoo.Create(ResNet20, seed: 3);
         model.Eval();
-        var graph = DependencyGraph.Build(model, 1, 32, 32);
+        var graph = DependencyGraph.Build(model, 1, Side, Side);
         var mask = new ChannelMask(graph);
         mask.Prune(graph.Units.SelectMany(u => u.Groups.Where((_, i) => i % 3 == 1)));
         mask.Apply();
-        using var x = Tensor.RandomNormal(new Shape(2, 1, 32, 32), 0, 1, new Rng(11));
+        using var x = Tensor.RandomNormal(new Shape(2, 1, Side, Side), 0, 1, new Rng(11));
         double[] masked, compacted;
         using (Grad.Disabled()) masked = model.Forward(Variable.Constant(x)).Data.ToDoubleArray();
         Compactor.Compact(mask);

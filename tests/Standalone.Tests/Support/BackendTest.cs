@@ -87,6 +87,12 @@ public abstract class BackendTest
 
     protected bool OnCpu => Backend is CpuBackend;
 
+    /// <summary>
+    /// True on the kernel simulator (ILGPU's CPU accelerator), which runs the GPU kernels four to five orders of
+    /// magnitude slower than native code: model-level fixtures shrink their batch and width there (never skip).
+    /// </summary>
+    protected bool OnSimulator => Backend.Device.Kind == DeviceKind.Simulator;
+
     [OneTimeSetUp]
     public void OpenBackend() => Backend = TestBackends.Require(DeviceName);
 

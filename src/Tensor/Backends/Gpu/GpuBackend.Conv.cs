@@ -231,14 +231,15 @@ public sealed partial class GpuBackend
     }
 
     /// <summary>
-    /// The launch of a conv kernel whose work items are (position along a row of <paramref name="width"/>, row, image):
-    /// groups of up to 64 work items, as wide along the row as it allows (a power of two), the rest across rows.
+    /// The launch of a kernel whose work items are (position along a row of <paramref name="width"/>, row, image) and do
+    /// not cooperate: groups of up to 64 work items (ElementGroup on the simulator), as wide along the row as it allows
+    /// (a power of two), the rest across rows; both ranges rounded up so that the kernels' range checks run.
     /// </summary>
-    private ILGPU.KernelConfig RowsConfig(string kernel, int width, long rows, int images = 1)
+    private ILGPU.KernelConfig RowsConfig(string kernel, long width, long rows, int images = 1)
     {
-        int group = (int)Math.Min(64, Limits.MaxWorkGroupSize), x = 1;
+        int group = Math.Min(64, ElementGroup), x = 1;
         while (x < width && x * 2 <= group) x *= 2;
         int y = group / x;
-        return Config(kernel, RoundUp(width, x), RoundUp(rows, y), images, x, y);
+        return Config(kernel, RoundUp(width, Math.Max(x, 4)), RoundUp(rows, Math.Max(y, 4)), images, x, y);
     }
 }

@@ -78,9 +78,7 @@ public sealed partial class GpuBackend
         int channels = x.Shape[1];
         long s = x.Shape[2];
         int rows = x.Shape[0] * channels;
-        // Work groups span a run of positions and, when S is short, several rows.
-        int across = GroupSize(s);
-        int down = GroupSize(MaxReductionGroup) / across;
+        // Work groups span a run of positions and, when S is short, several rows (RowsConfig).
         // A missing x2 / scale2 is flagged off; x / scale fill the argument slots.
         var (gateMode, gateValues, gateScale, gateShift) = GateArguments(gate, x);
         var shape = new ChannelAffineShape
@@ -88,7 +86,7 @@ public sealed partial class GpuBackend
             HasX2 = x2.HasValue ? 1 : 0, HasScale2 = scale2.HasValue ? 1 : 0, Relu = relu ? 1 : 0, Gate = gateMode, Channels = channels, Rows = rows, S = s,
         };
         Load<F32, F32, F32, F32, F32, F32, F32, F32, F32, ChannelAffineShape>(NormKernels.Affine)(_stream,
-            Config("channel affine", RoundUp(s, across), RoundUp(rows, down), 1, across, down),
+            RowsConfig("channel affine", s, rows),
             View<float>(x), View<float>(scale), View<float>(shift), View<float>(x2 ?? x), View<float>(scale2 ?? scale),
             gateValues, gateScale, gateShift, View<float>(y), shape);
     }

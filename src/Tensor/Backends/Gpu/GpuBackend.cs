@@ -16,10 +16,15 @@ using ILGPU.Runtime.OpenCL;
 
 namespace Standalone.Backends.Gpu;
 
-/// <summary>The limits of a device that the primitives plan with.</summary>
+/// <summary>
+/// The limits of a device that the primitives plan with. ElementGroup is the work group of kernels whose work items do
+/// not cooperate (element-wise, im2col, pooling...): 256 on devices, 1 on the simulator, whose cost is per work group
+/// (a group of 32 costs it as much as 32 groups of 1, since it runs every group's items as threads that meet at each
+/// barrier). Launches still round their ranges up to a multiple of 32 there, so the kernels' range checks run.
+/// </summary>
 public sealed record GpuLimits(
     string Name, bool IsGpu, int ComputeUnits, long MaxWorkGroupSize, long LocalMemory, long MaxAllocation, long GlobalMemory,
-    long MaxGroupsX = int.MaxValue, long MaxGroupsY = int.MaxValue, long MaxGroupsZ = int.MaxValue);
+    long MaxGroupsX = int.MaxValue, long MaxGroupsY = int.MaxValue, long MaxGroupsZ = int.MaxValue, int ElementGroup = 256);
 
 public sealed partial class GpuBackend : IBackend, IDisposable
 {
@@ -141,12 +146,21 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         return new KernelConfig(new Index3D((int)gx, (int)gy, (int)gz), new Index3D(localX, localY, localZ));
     }
 
-    /// <summary>One work item per element of a 1-D range of <paramref name="count"/> (rounded up to the group size).</summary>
+    /// <summary>
+    /// One work item per element of a 1-D range of <paramref name="count"/> in groups of ElementGroup, the range rounded
+    /// up to a multiple of 32 at least (so that range checks run on every device).
+    /// </summary>
     internal KernelConfig Config1D(string kernel, long count)
     {
-        int local = (int)Math.Min(256, Limits.MaxWorkGroupSize);
-        return Config(kernel, RoundUp(count, local), 1, 1, local);
+        int local = ElementGroup;
+        return Config(kernel, RoundUp(count, Math.Max(local, TailMultiple)), 1, 1, local);
     }
+
+    /// <summary>The work group of element-wise kernels here (see GpuLimits).</summary>
+    private int ElementGroup => (int)Math.Clamp(Limits.ElementGroup, 1, Limits.MaxWorkGroupSize);
+
+    /// <summary>Ranges are rounded up to a multiple of this at least, so that every launch has items past its end.</summary>
+    private const int TailMultiple = 32;
 
     internal static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
 

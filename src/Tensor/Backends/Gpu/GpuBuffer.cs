@@ -1,6 +1,7 @@
 // A block of device memory (an ILGPU buffer of bytes, viewed by the kernels as the element type they need) and its
-// size. Released to its pool when its tensor storage lets go of it; a buffer that is never released (a tensor left to
-// the GC) goes back to the pool from the finalizer (no device call there: the pool frees memory on the owning thread).
+// size. Released to its pool when its tensor storage lets go of it. A buffer that is never released (a tensor left to
+// the GC) is freed by ILGPU's own finalizer of the memory object, which may already have run: this finalizer only takes
+// its bytes off the pool's count, and never hands the memory back for reuse.
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -19,7 +20,7 @@ internal sealed class GpuBuffer : DeviceBuffer
 
     ~GpuBuffer()
     {
-        if (_memory is { } memory) _pool.Return(memory);
+        if (_memory is { } memory) _pool.Forget(memory.LengthInBytes);
     }
 
     public MemoryBuffer1D<byte, Stride1D.Dense> Memory => _memory ?? throw new ObjectDisposedException(nameof(GpuBuffer), $"{Backend.Device}: device buffer used after release");

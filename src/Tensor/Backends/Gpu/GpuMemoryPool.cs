@@ -61,6 +61,12 @@ internal sealed class GpuMemoryPool(Accelerator accelerator, string deviceName, 
         }
     }
 
+    /// <summary>Stops counting a buffer that ILGPU frees itself (one that was never released; see GpuBuffer).</summary>
+    public void Forget(long bytes)
+    {
+        lock (_lock) _held -= bytes;
+    }
+
     /// <summary>Gives every pooled buffer back to the device.</summary>
     public void Trim()
     {

@@ -83,7 +83,7 @@ public static class GpuRuntime
             // The host's memory; shared memory sized like a GPU's, so that the kernels plan as they would there.
             memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
             return new GpuLimits($"ILGPU CPU accelerator, {a.NumMultiprocessors} × {a.MaxNumThreadsPerGroup} threads", IsGpu: false,
-                a.NumMultiprocessors, a.MaxNumThreadsPerGroup, 48 << 10, memory, memory);
+                a.NumMultiprocessors, a.MaxNumThreadsPerGroup, 48 << 10, memory, memory, ElementGroup: 1);
         }
         bool gpu = a.AcceleratorType == AcceleratorType.Cuda || device is CLDevice { DeviceType: CLDeviceType.CL_DEVICE_TYPE_GPU };
         // OpenCL guarantees single buffers of a quarter of the memory; CUDA allows all of it.
