@@ -11,7 +11,7 @@ public static class Program
     internal static readonly Option<string?> Device = new("--device")
     {
         HelpName = "DEVICE",
-        Description = "Compute device: cpu, opencl (the first GPU, else the first OpenCL device), opencl:N, cuda[:N]. Default: $STANDALONE_DEVICE, else cpu. `standalone devices` lists them.",
+        Description = "Compute device: cpu, cuda[:N] (NVIDIA, through ILGPU), opencl[:N] (OpenCL 2.0 or 3.0 with the generic address space; opencl alone picks the first usable GPU), sim (the GPU kernels on ILGPU's CPU accelerator, for checking kernels). Default: $STANDALONE_DEVICE, else cpu. `standalone devices` lists them.",
         Recursive = true,
     };
 

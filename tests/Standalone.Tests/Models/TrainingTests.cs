@@ -17,10 +17,12 @@ public class TrainingTests(string device) : BackendTest(device)
         var model = new ResNetCifar(depth: 8, numClasses: 10, inChannels: 1, seed: 0);
         var optimizer = new Sgd(model.Parameters(), learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4);
         var rng = new Rng(7);
-        using var images = Tensor.RandomNormal(new Shape(16, 1, 16, 16), 0, 1, rng);
-        var labelValues = new long[16];
+        // 16 images of 16×16; 8 of 8×8 on the simulator, where each step of the larger batch takes seconds.
+        int count = OnSimulator ? 8 : 16, side = OnSimulator ? 8 : 16;
+        using var images = Tensor.RandomNormal(new Shape(count, 1, side, side), 0, 1, rng);
+        var labelValues = new long[count];
         for (int i = 0; i < labelValues.Length; i++) labelValues[i] = i % 10;
-        using var labels = Tensor.FromArray<long>(labelValues, new Shape(16));
+        using var labels = Tensor.FromArray<long>(labelValues, new Shape(count));
 
         var losses = new List<double>();
         for (int step = 0; step < 25; step++)
@@ -48,6 +50,6 @@ public class TrainingTests(string device) : BackendTest(device)
         model.Eval();
         using var predictions = model.Forward(Variable.Constant(images)).Data.ArgMax(1);
         int correct = predictions.ToArray<long>().Zip(labelValues).Count(p => p.First == p.Second);
-        Assert.That(correct, Is.GreaterThanOrEqualTo(12), "eval-mode predictions on the memorised batch");
+        Assert.That(correct, Is.GreaterThanOrEqualTo(count * 3 / 4), "eval-mode predictions on the memorised batch");
     }
 }

@@ -24,8 +24,11 @@ public sealed partial class GpuBackend
     /// <summary>Elements a work item folds at least, before a reduction is split into more chunks.</summary>
     private const long ItemWork = 32;
 
-    /// <summary>Work groups that keep the whole device busy (a few per compute unit).</summary>
-    private long TargetGroups => Math.Max(64, 4L * Limits.ComputeUnits);
+    /// <summary>
+    /// Work groups that keep the whole device busy: a few per compute unit on a GPU; on a CPU-like device (the
+    /// simulator), where every group costs a thread hand-off per work item, two per core.
+    /// </summary>
+    private long TargetGroups => Limits.IsGpu ? Math.Max(64, 4L * Limits.ComputeUnits) : Math.Max(1, 2L * Limits.ComputeUnits);
 
     /// <summary>x as the kernels see it: output j and reduction position k (see ReduceKernels.cs).</summary>
     private readonly record struct ReduceLayout(KernelView Kept, KernelView Outer, long Run, long RunStride, long Outputs, long Length, bool InnermostReduced);
