@@ -139,9 +139,11 @@ public class TensorTests
         Assert.That(Device.Parse("cpu"), Is.EqualTo(Device.Cpu));
         Assert.That(Device.Parse("OpenCL:1"), Is.EqualTo(new Device(DeviceKind.OpenCl, 1)));
         Assert.That(Device.Parse("cuda").ToString(), Is.EqualTo("cuda:0"));
+        Assert.That(Device.Parse("sim"), Is.EqualTo(new Device(DeviceKind.Simulator)));
+        Assert.That(Device.Parse("Simulator").ToString(), Is.EqualTo("sim"));
         foreach (var bad in new[] { "tpu", "cuda:-1", "opencl:x", "cpu:0:1" })
             Assert.That(Assert.Throws<ArgumentException>(() => Device.Parse(bad))!.Message,
-                Does.Contain($"'{bad}'").And.Contain("expected cpu, opencl[:N] or cuda[:N]"));
+                Does.Contain($"'{bad}'").And.Contain("expected cpu, cuda[:N], opencl[:N] or sim"));
     }
 
     [Test]

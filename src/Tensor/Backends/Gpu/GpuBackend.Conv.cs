@@ -229,17 +229,4 @@ public sealed partial class GpuBackend
         while (size > Limits.MaxWorkGroupSize) size /= 2;
         return size;
     }
-
-    /// <summary>
-    /// The launch of a kernel whose work items are (position along a row of <paramref name="width"/>, row, image) and do
-    /// not cooperate: groups of up to 64 work items (ElementGroup on the simulator), as wide along the row as it allows
-    /// (a power of two), the rest across rows; both ranges rounded up so that the kernels' range checks run.
-    /// </summary>
-    private ILGPU.KernelConfig RowsConfig(string kernel, long width, long rows, int images = 1)
-    {
-        int group = Math.Min(64, ElementGroup), x = 1;
-        while (x < width && x * 2 <= group) x *= 2;
-        int y = group / x;
-        return Config(kernel, RoundUp(width, Math.Max(x, 4)), RoundUp(rows, Math.Max(y, 4)), images, x, y);
-    }
 }

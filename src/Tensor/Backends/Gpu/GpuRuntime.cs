@@ -96,8 +96,21 @@ public static class GpuRuntime
             a.MaxGridSize.X, a.MaxGridSize.Y, a.MaxGridSize.Z);
     }
 
+    /// <summary>
+    /// ILGPU imports the drivers as "cuda" and "OpenCL", which .NET looks for as libcuda.so and libOpenCL.so — names
+    /// that only development packages install. Drivers install the versioned names (libcuda.so.1, libOpenCL.so.1),
+    /// which this resolver tries first.
+    /// </summary>
+    private static nint ResolveDriver(string name, System.Reflection.Assembly assembly, System.Runtime.InteropServices.DllImportSearchPath? path)
+    {
+        string? versioned = name switch { "cuda" => "libcuda.so.1", "OpenCL" => "libOpenCL.so.1", _ => null };
+        return versioned != null && OperatingSystem.IsLinux() && System.Runtime.InteropServices.NativeLibrary.TryLoad(versioned, out var handle) ? handle : 0;
+    }
+
     private static Found Discover()
     {
+        try { System.Runtime.InteropServices.NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, ResolveDriver); }
+        catch (InvalidOperationException) { } // a resolver is already set (by the host application): keep it
         Context context;
         try
         {
@@ -134,15 +147,15 @@ public static class GpuRuntime
                     break;
                 case CLDevice cl:
                     string? unusable = cl.CVersion < CLBackend.MinimumVersion
-                        ? $"it offers OpenCL C {cl.CVersion}; ILGPU needs OpenCL C {CLBackend.MinimumVersion} or later"
+                        ? $"it offers OpenCL C {Plain(cl.CVersion)} only; ILGPU needs OpenCL C {Plain(CLBackend.MinimumVersion)}, or 3.0 with the generic address space"
                         : !cl.Capabilities.GenericAddressSpace
-                            ? $"it offers OpenCL C {cl.CVersion} without the generic address space, which ILGPU needs"
+                            ? $"it offers OpenCL C {Plain(cl.CVersion)} without the generic address space, which ILGPU needs"
                             : null;
                     devices.Add((new GpuDeviceInfo(new Device(DeviceKind.OpenCl, opencl++), cl.Name,
                     [
                         ("platform", $"{cl.PlatformName} ({cl.PlatformVersion})"),
                         ("type", cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU ? "GPU" : "CPU or accelerator"),
-                        ("OpenCL", $"device {cl.DeviceVersion}, OpenCL C {cl.CVersion}"),
+                        ("OpenCL", $"device {cl.DeviceVersion}, OpenCL C {Plain(cl.CVersion)}"),
                         ("compute units", $"{cl.NumMultiprocessors} at {cl.ClockRate} MHz"),
                         ("memory", $"{cl.MemorySize / (1024.0 * 1024 * 1024):F2} GiB; {cl.MaxSharedMemoryPerGroup / 1024} KiB local, work groups up to {cl.MaxNumThreadsPerGroup}"),
                         ("usable", unusable == null ? "yes" : $"no: {unusable}"),
@@ -156,6 +169,9 @@ public static class GpuRuntime
             : "no OpenCL platform or device found (is an OpenCL driver installed?)";
         return new Found(context, devices, cudaMissing, openClMissing);
     }
+
+    /// <summary>"1.2" for ILGPU's "CL1.2".</summary>
+    private static string Plain(CLCVersion version) => version.ToString().Replace("CL", "", StringComparison.Ordinal);
 
     private static string CudaMissing() =>
         System.Runtime.InteropServices.NativeLibrary.TryLoad("libcuda.so.1", out var handle) && Free(handle)
