@@ -18,7 +18,7 @@ public static class Devices
 
     /// <summary>Every device found, the CPU first, then CUDA and OpenCL devices (usable or not), then the kernel simulator.</summary>
     public static IReadOnlyList<DeviceInfo> List() =>
-        [Cpu(), .. GpuRuntime.Devices.Select(Gpu), Gpu(GpuRuntime.Simulator)];
+        [Cpu(), .. GpuRuntime.Devices.Select(Gpu), .. GpuRuntime.Simulator is { } simulator ? [Gpu(simulator)] : Array.Empty<DeviceInfo>()];
 
     /// <summary>Which GPU backends exist in this build and why a device of theirs may be missing.</summary>
     public static IReadOnlyList<(string Backend, string Status)> BackendStatus() =>
@@ -27,7 +27,8 @@ public static class Devices
             : $"{Count(DeviceKind.Cuda)} device(s) through ILGPU (PTX generated in process; only the NVIDIA driver is needed); --device cuda picks cuda:0"),
         ("opencl", GpuRuntime.OpenClUnavailable is { } why ? $"no usable device ({why})"
             : $"{Count(DeviceKind.OpenCl)} device(s) through ILGPU (OpenCL 2.0, or 3.0 with the generic address space); --device opencl picks the first usable GPU"),
-        ("sim", "ILGPU's CPU accelerator runs the GPU kernels on this machine's cores (--device sim, for checking kernels; slow)"),
+        ("sim", GpuRuntime.Unavailable is { } ilgpu ? $"no device ({ilgpu})"
+            : "ILGPU's CPU accelerator runs the GPU kernels on this machine's cores (--device sim, for checking kernels; slow)"),
     ];
 
     private static int Count(DeviceKind kind) => GpuRuntime.Devices.Count(d => d.Device.Kind == kind && d.Unusable == null);

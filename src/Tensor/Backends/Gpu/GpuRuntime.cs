@@ -32,8 +32,11 @@ public static class GpuRuntime
     /// <summary>Every CUDA and OpenCL device found (usable or not), in selector order.</summary>
     public static IReadOnlyList<GpuDeviceInfo> Devices => [.. State.Value.Devices.Select(d => d.Info).Where(d => d.Device.Kind != DeviceKind.Simulator)];
 
-    /// <summary>The kernel simulator (ILGPU's CPU accelerator).</summary>
-    public static GpuDeviceInfo Simulator => State.Value.Devices.Single(d => d.Info.Device.Kind == DeviceKind.Simulator).Info;
+    /// <summary>The kernel simulator (ILGPU's CPU accelerator), or null where ILGPU cannot start (a NativeAOT build).</summary>
+    public static GpuDeviceInfo? Simulator => State.Value.Devices.FirstOrDefault(d => d.Info.Device.Kind == DeviceKind.Simulator).Info;
+
+    /// <summary>Why ILGPU could not start here, or null when it did.</summary>
+    public static string? Unavailable => State.Value.Context == null ? State.Value.CudaMissing : null;
 
     /// <summary>Why there is no CUDA device here, or null when there is one.</summary>
     public static string? CudaUnavailable => State.Value.CudaMissing;
@@ -52,7 +55,7 @@ public static class GpuRuntime
         string label = kind switch { DeviceKind.Cuda => "CUDA", DeviceKind.OpenCl => "OpenCL", _ => "the simulator" };
         if (candidates.Count == 0)
         {
-            string why = kind == DeviceKind.Cuda ? found.CudaMissing ?? "none found" : found.OpenClMissing ?? "none found";
+            string why = kind == DeviceKind.OpenCl ? found.OpenClMissing ?? "none found" : found.CudaMissing ?? "none found";
             throw new InvalidOperationException($"{label}: no device available ({why}); use --device cpu" + (kind == DeviceKind.Cuda ? " or opencl" : " or cuda"));
         }
         (GpuDeviceInfo Info, ILGPU.Runtime.Device? Device) chosen;
@@ -120,7 +123,8 @@ public static class GpuRuntime
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new Found(null, [], $"ILGPU could not start: {e.Message}", $"ILGPU could not start: {e.Message}");
+            string why = $"ILGPU could not start: {e.Message}" + (e.GetBaseException() is { } inner && inner != e ? $" ({inner.Message})" : "");
+            return new Found(null, [], why, why);
         }
         var devices = new List<(GpuDeviceInfo, ILGPU.Runtime.Device?)>();
         int cuda = 0, opencl = 0;
