@@ -1,5 +1,5 @@
 // --device on the command line: `devices` lists what this machine has, bad selectors are one sentence, and the main
-// jobs — train, eval, prune with SInGE — run end to end on every backend present (on PoCL in CI).
+// jobs — train, eval, prune with SInGE — run end to end on every backend present (on the simulator everywhere).
 using System.Text.Json;
 using Standalone.Backends.Gpu;
 using Standalone.Cli;

@@ -1,8 +1,8 @@
-// The GEMM paths a backend can take. On OpenCL: the own kernels in both families — tiled (GPUs) and single-item (CPU
-// devices), whichever this device would pick — and CLBlast too where libclblast.so.1 is installed
-// (GpuBackend.SingleItemGemms and UseVendorGemm switch between them). Tests of MatMul and of the conv primitives
-// (which run on that GEMM) check every path, so PoCL also tests the GPU kernels, and a machine with CLBlast still tests
-// the fallback.
+// The GEMM paths a backend can take. On the GPU backend: the own kernels in both families — tiled (GPUs) and
+// single-item (CPU-like devices), whichever this device would pick — and the vendor GEMM too (cuBLAS, CLBlast) where it
+// is installed (GpuBackend.SingleItemGemms and UseVendorGemm switch between them). Tests of MatMul and of the conv
+// primitives (which run on that GEMM) check every path, so the simulator also tests the GPU's tiled kernels, and a
+// machine with a vendor GEMM still tests the fallback.
 using Standalone.Backends;
 using Standalone.Backends.Gpu;
 

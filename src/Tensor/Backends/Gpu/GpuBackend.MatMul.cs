@@ -199,7 +199,7 @@ public sealed partial class GpuBackend
                 Address(c), c.RowStride, c.BatchStride, batch);
             return (batch, null);
         }
-        catch (Exception e) when (e is Vendor.CudaException or InvalidOperationException)
+        catch (Exception e) when (e is Vendor.CuBlasException or InvalidOperationException)
         {
             return (0, $"cuBLAS, m={m}, n={n}, k={k}, transA={transA}, transB={transB}, batch={batch}: {e.Message}");
         }

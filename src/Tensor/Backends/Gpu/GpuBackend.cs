@@ -54,7 +54,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         _ => "ILGPU CPU accelerator",
     };
 
-    internal Accelerator Accelerator => _accelerator;
     internal GpuMemoryPool Pool { get; }
 
     /// <summary>Buffers created / reused by the memory pool so far (the benchmark reports them).</summary>
@@ -83,8 +82,9 @@ public sealed partial class GpuBackend : IBackend, IDisposable
     public void Upload<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long offset) where T : unmanaged
     {
         if (source.IsEmpty) return;
-        Guard("upload", () => { }); // surfaces a pending error first, named
-        View<T>(destination, offset).SubView(0, source.Length).CopyFromCPU(_stream, source);
+        var view = View<T>(destination, offset).SubView(0, source.Length);
+        try { view.CopyFromCPU(_stream, source); }
+        catch (Exception e) when (IsDeviceError(e)) { throw Translate(e, "upload"); }
     }
 
     public void Download<T>(DeviceBuffer source, long offset, Span<T> destination) where T : unmanaged
@@ -109,14 +109,14 @@ public sealed partial class GpuBackend : IBackend, IDisposable
     /// The kernel <paramref name="kernel"/> (a static method of Kernels/*.cs) loaded on this accelerator as an explicitly
     /// grouped launcher of type <typeparamref name="TLauncher"/>; ILGPU compiles it on first use and it is cached.
     /// </summary>
-    internal TLauncher Kernel<TLauncher>(Delegate kernel, Func<Accelerator, TLauncher> load) where TLauncher : Delegate
+    internal TLauncher Kernel<TKernel, TLauncher>(TKernel kernel, Func<Accelerator, TKernel, TLauncher> load) where TKernel : Delegate where TLauncher : Delegate
     {
         lock (_kernelsLock)
         {
             if (_kernels.TryGetValue(kernel.Method, out var loaded)) return (TLauncher)loaded;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             TLauncher launcher;
-            try { launcher = load(_accelerator); }
+            try { launcher = load(_accelerator, kernel); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 throw new InvalidOperationException($"{Device} ({Limits.Name}): the kernel {kernel.Method.DeclaringType?.Name}.{kernel.Method.Name} did not compile for {Kind}: {e.Message}", e);
@@ -126,8 +126,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
             return launcher;
         }
     }
-
-    internal AcceleratorStream Stream => _stream;
 
     /// <summary>
     /// The launch configuration for <paramref name="global"/> work items in groups of <paramref name="local"/> per

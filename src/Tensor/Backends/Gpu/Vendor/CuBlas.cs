@@ -69,10 +69,10 @@ internal static unsafe class CuBlas
         Check(Loaded.SgemmStridedBatched(handle, transA, transB, m, n, k, &alpha, a, lda, strideA, b, ldb, strideB, &beta, c, ldc, strideC, batchCount),
             "cublasSgemmStridedBatched");
 
-    /// <summary>Throws <see cref="CudaException"/> naming the call and the status when status is not CUBLAS_STATUS_SUCCESS.</summary>
+    /// <summary>Throws <see cref="CuBlasException"/> naming the call and the status when status is not CUBLAS_STATUS_SUCCESS.</summary>
     public static void Check(int status, string call)
     {
-        if (status != 0) throw new CudaException(call, status, library: CudaLibrary.CuBlas);
+        if (status != 0) throw new CuBlasException(call, status);
     }
 
     private static Version? ReadVersion(nint library)
