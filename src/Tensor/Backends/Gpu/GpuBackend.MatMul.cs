@@ -152,18 +152,21 @@ public sealed partial class GpuBackend
     private GemmVariant ChooseGemm(int m, int n)
     {
         var fitting = FittingGemms();
-        bool family = fitting.Any(v => v.SingleItem == SingleItemGemms) ? SingleItemGemms : !SingleItemGemms;
+        bool preferred = SingleItemGemms, family = !preferred;
+        foreach (var v in fitting)
+            if (v.SingleItem == preferred) family = preferred;
         GemmVariant? best = null;
         double bestCost = double.MaxValue;
-        foreach (var v in fitting.Where(v => v.SingleItem == family))
+        foreach (var v in fitting)
         {
+            if (v.SingleItem != family) continue;
             double cost = (double)RoundUp(m, v.TileM) * RoundUp(n, v.TileN) * (1 + 8.0 / v.TileM + 8.0 / v.TileN);
             if (cost < bestCost) (best, bestCost) = (v, cost);
         }
         return best!;
     }
 
-    /// <summary>The variants whose work group and local memory fit this device (its limits, and each compiled kernel's own).</summary>
+    /// <summary>The variants whose work group and shared memory fit this device.</summary>
     private GemmVariant[] FittingGemms()
     {
         if (_fittingGemms != null) return _fittingGemms;

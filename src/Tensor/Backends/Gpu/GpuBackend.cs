@@ -10,7 +10,6 @@
 using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 
@@ -99,7 +98,11 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         catch (Exception e) when (IsDeviceError(e)) { throw Translate(e, "download"); }
     }
 
-    public void Synchronize() => Guard("synchronize", () => _stream.Synchronize());
+    public void Synchronize()
+    {
+        try { _stream.Synchronize(); }
+        catch (Exception e) when (IsDeviceError(e)) { throw Translate(e, "synchronize"); }
+    }
 
     /// <summary>Copies bytes between contiguous ranges of two buffers (the copy engine, no kernel).</summary>
     private void CopyBytes(DeviceBuffer source, long sourceByte, DeviceBuffer destination, long destinationByte, long bytes) =>
@@ -178,13 +181,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
     private void RequireFloat32(string op, DType dtype)
     {
         if (dtype != DType.Float32) throw new NotSupportedException($"{Device}: {op} is not implemented for {dtype} (expected Float32)");
-    }
-
-    /// <summary>Runs a device call, turning the accelerator's errors into ones that name this device.</summary>
-    private void Guard(string what, Action action)
-    {
-        try { action(); }
-        catch (Exception e) when (IsDeviceError(e)) { throw Translate(e, what); }
     }
 
     private static bool IsDeviceError(Exception e) => e is AcceleratorException or CudaException or CLException;

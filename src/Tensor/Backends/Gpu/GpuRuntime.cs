@@ -27,7 +27,8 @@ public static class GpuRuntime
     private static readonly Lazy<Found> State = new(Discover);
     private static readonly Dictionary<Device, GpuBackend> Backends = new();
 
-    private sealed record Found(Context? Context, IReadOnlyList<(GpuDeviceInfo Info, ILGPU.Runtime.Device? Device)> Devices, string? CudaMissing, string? OpenClMissing);
+    private sealed record Found(Context? Context, IReadOnlyList<(GpuDeviceInfo Info, ILGPU.Runtime.Device? Device)> Devices, string? CudaMissing,
+        string? OpenClMissing, string? StartFailure = null);
 
     /// <summary>Every CUDA and OpenCL device found (usable or not), in selector order.</summary>
     public static IReadOnlyList<GpuDeviceInfo> Devices => [.. State.Value.Devices.Select(d => d.Info).Where(d => d.Device.Kind != DeviceKind.Simulator)];
@@ -36,7 +37,7 @@ public static class GpuRuntime
     public static GpuDeviceInfo? Simulator => State.Value.Devices.FirstOrDefault(d => d.Info.Device.Kind == DeviceKind.Simulator).Info;
 
     /// <summary>Why ILGPU could not start here, or null when it did.</summary>
-    public static string? Unavailable => State.Value.Context == null ? State.Value.CudaMissing : null;
+    public static string? Unavailable => State.Value.StartFailure;
 
     /// <summary>Why there is no CUDA device here, or null when there is one.</summary>
     public static string? CudaUnavailable => State.Value.CudaMissing;
@@ -124,7 +125,7 @@ public static class GpuRuntime
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             string why = $"ILGPU could not start: {e.Message}" + (e.GetBaseException() is { } inner && inner != e ? $" ({inner.Message})" : "");
-            return new Found(null, [], why, why);
+            return new Found(null, [], why, why, why);
         }
         var devices = new List<(GpuDeviceInfo, ILGPU.Runtime.Device?)>();
         int cuda = 0, opencl = 0;

@@ -20,6 +20,50 @@ public struct PoolGeometry
 
 internal static class PoolKernels
 {
+    /// <summary>Output element i's window, clipped to the image: rows [H0, H1), columns [W0, W1) of the plane at Input.</summary>
+    private struct Window
+    {
+        public long Input;
+        public int H0, H1, W0, W1;
+
+        public static Window Of(long i, in PoolGeometry g)
+        {
+            int ow = (int)(i % g.OW);
+            long rest = i / g.OW;
+            int oh = (int)(rest % g.OH);
+            int top = oh * g.SH - g.PH, left = ow * g.SW - g.PW;
+            return new Window
+            {
+                Input = rest / g.OH * g.H * g.W,
+                H0 = Math.Max(top, 0), H1 = Math.Min(top + g.KH, g.H),
+                W0 = Math.Max(left, 0), W1 = Math.Min(left + g.KW, g.W),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Input element i's position (h, w), the first element of its plane's outputs, and the windows covering it: rows
+    /// [OH0, OH1] and columns [OW0, OW1] of the output plane.
+    /// </summary>
+    private struct Covering
+    {
+        public long Outputs;
+        public int H, W, OH0, OH1, OW0, OW1;
+
+        public static Covering Of(long i, in PoolGeometry g)
+        {
+            int w = (int)(i % g.W);
+            long rest = i / g.W;
+            int h = (int)(rest % g.H);
+            return new Covering
+            {
+                Outputs = rest / g.H * g.OH * g.OW, H = h, W = w,
+                OH0 = FirstWindow(h, g.KH, g.SH, g.PH), OH1 = LastWindow(h, g.SH, g.PH, g.OH),
+                OW0 = FirstWindow(w, g.KW, g.SW, g.PW), OW1 = LastWindow(w, g.SW, g.PW, g.OW),
+            };
+        }
+    }
+
     /// <summary>The first window along one axis that covers input position p (windows start at o·stride − pad).</summary>
     private static int FirstWindow(int p, int window, int stride, int pad)
     {
@@ -34,20 +78,13 @@ internal static class PoolKernels
     {
         long i = Item.Global0;
         if (i >= g.Count) return;
-        int ow = (int)(i % g.OW);
-        long rest = i / g.OW;
-        int oh = (int)(rest % g.OH);
-        long plane = rest / g.OH;
-        int top = oh * g.SH - g.PH, left = ow * g.SW - g.PW;
-        int h0 = Math.Max(top, 0), h1 = Math.Min(top + g.KH, g.H);
-        int w0 = Math.Max(left, 0), w1 = Math.Min(left + g.KW, g.W);
-        long input = plane * g.H * g.W;
+        var window = Window.Of(i, g);
         float best = float.NegativeInfinity;
-        int bestIndex = h0 < h1 && w0 < w1 ? h0 * g.W + w0 : -1;
-        for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++)
+        int bestIndex = window.H0 < window.H1 && window.W0 < window.W1 ? window.H0 * g.W + window.W0 : -1;
+        for (int h = window.H0; h < window.H1; h++)
+            for (int w = window.W0; w < window.W1; w++)
             {
-                float v = x[input + h * g.W + w];
+                float v = x[window.Input + h * g.W + w];
                 if (v > best || (Item.IsNaN(v) && !Item.IsNaN(best)))
                 {
                     best = v;
@@ -62,17 +99,10 @@ internal static class PoolKernels
     {
         long i = Item.Global0;
         if (i >= g.Count) return;
-        int ow = (int)(i % g.OW);
-        long rest = i / g.OW;
-        int oh = (int)(rest % g.OH);
-        long plane = rest / g.OH;
-        int top = oh * g.SH - g.PH, left = ow * g.SW - g.PW;
-        int h0 = Math.Max(top, 0), h1 = Math.Min(top + g.KH, g.H);
-        int w0 = Math.Max(left, 0), w1 = Math.Min(left + g.KW, g.W);
-        long input = plane * g.H * g.W;
+        var window = Window.Of(i, g);
         float sum = 0f;
-        for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++) sum += x[input + h * g.W + w];
+        for (int h = window.H0; h < window.H1; h++)
+            for (int w = window.W0; w < window.W1; w++) sum += x[window.Input + h * g.W + w];
         y[i] = sum * (1f / (g.KH * g.KW));
     }
 
@@ -81,18 +111,13 @@ internal static class PoolKernels
     {
         long i = Item.Global0;
         if (i >= g.Count) return;
-        int w = (int)(i % g.W);
-        long rest = i / g.W;
-        int h = (int)(rest % g.H);
-        long plane = rest / g.H;
-        int flat = h * g.W + w;
-        int oh1 = LastWindow(h, g.SH, g.PH, g.OH), ow1 = LastWindow(w, g.SW, g.PW, g.OW);
-        long outputs = plane * g.OH * g.OW;
+        var c = Covering.Of(i, g);
+        int flat = c.H * g.W + c.W;
         float sum = 0f;
-        for (int oh = FirstWindow(h, g.KH, g.SH, g.PH); oh <= oh1; oh++)
-            for (int ow = FirstWindow(w, g.KW, g.SW, g.PW); ow <= ow1; ow++)
+        for (int oh = c.OH0; oh <= c.OH1; oh++)
+            for (int ow = c.OW0; ow <= c.OW1; ow++)
             {
-                long o = outputs + oh * g.OW + ow;
+                long o = c.Outputs + oh * g.OW + ow;
                 if (indices[o] == flat) sum += dy[o];
             }
         dx[i] = sum;
@@ -103,17 +128,12 @@ internal static class PoolKernels
     {
         long i = Item.Global0;
         if (i >= g.Count) return;
-        int w = (int)(i % g.W);
-        long rest = i / g.W;
-        int h = (int)(rest % g.H);
-        long plane = rest / g.H;
-        int oh1 = LastWindow(h, g.SH, g.PH, g.OH), ow1 = LastWindow(w, g.SW, g.PW, g.OW);
-        long outputs = plane * g.OH * g.OW;
+        var c = Covering.Of(i, g);
         float scale = 1f / (g.KH * g.KW);
         float sum = 0f;
-        for (int oh = FirstWindow(h, g.KH, g.SH, g.PH); oh <= oh1; oh++)
-            for (int ow = FirstWindow(w, g.KW, g.SW, g.PW); ow <= ow1; ow++)
-                sum += dy[outputs + oh * g.OW + ow] * scale;
+        for (int oh = c.OH0; oh <= c.OH1; oh++)
+            for (int ow = c.OW0; ow <= c.OW1; ow++)
+                sum += dy[c.Outputs + oh * g.OW + ow] * scale;
         dx[i] = sum;
     }
 }
