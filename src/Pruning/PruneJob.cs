@@ -27,20 +27,51 @@ public static class PruneJob
     /// <summary>Continues the interrupted run whose checkpoint is in <paramref name="outputDirectory"/>.</summary>
     public static PruneReport Resume(string outputDirectory, IPruneObserver? observer = null, CancellationToken cancel = default)
     {
-        string path = Path.Combine(outputDirectory, CheckpointFile);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{outputDirectory} holds no pruning checkpoint ({CheckpointFile}): nothing to resume");
-        using var file = SafeTensors.Read(path);
-        var state = file.Metadata.TryGetValue(PruneState.MetadataKey, out var json) ? MetadataJson.Read<PruneState>(json, path, "pruning state")
-            : throw new InvalidDataException($"{path} has no '{PruneState.MetadataKey}' metadata: it is not a pruning checkpoint");
-        return Execute(state, outputDirectory, file, observer, cancel);
+        var (state, file) = ReadCheckpoint(outputDirectory);
+        using (file) return Execute(state, outputDirectory, file, observer, cancel);
     }
 
     /// <summary>The state a checkpoint holds (what `prune --resume` will continue).</summary>
     public static PruneState Inspect(string outputDirectory)
     {
+        var (state, file) = ReadCheckpoint(outputDirectory);
+        file.Dispose();
+        return state;
+    }
+
+    /// <summary>
+    /// Refuses an output directory that holds another run: an interrupted one (to be resumed, not restarted) or a finished
+    /// one (replaced only when <paramref name="force"/> is set).
+    /// </summary>
+    public static void CheckOutputDirectory(string outputDirectory, bool force)
+    {
+        if (File.Exists(Path.Combine(outputDirectory, CheckpointFile)))
+            throw new ArgumentException($"{outputDirectory} holds a checkpoint of another run ({CheckpointFile}): continue it with --resume {outputDirectory}, or choose another --out");
+        if (!force && (File.Exists(Path.Combine(outputDirectory, ReportFile)) || File.Exists(Path.Combine(outputDirectory, ModelFile))))
+            throw new ArgumentException($"{outputDirectory} holds a finished run ({(File.Exists(Path.Combine(outputDirectory, ReportFile)) ? ReportFile : ModelFile)}): choose another --out, or pass --force to replace it");
+    }
+
+    private static (PruneState State, SafeTensorsFile File) ReadCheckpoint(string outputDirectory)
+    {
+        if (!Directory.Exists(outputDirectory)) throw new DirectoryNotFoundException($"run directory {outputDirectory} does not exist: nothing to resume");
         string path = Path.Combine(outputDirectory, CheckpointFile);
-        using var file = SafeTensors.Read(path);
-        return MetadataJson.Read<PruneState>(file.Metadata[PruneState.MetadataKey], path, "pruning state");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{outputDirectory} holds no pruning checkpoint ({CheckpointFile}): nothing to resume");
+        var file = SafeTensors.Read(path);
+        try
+        {
+            if (!file.Metadata.TryGetValue(PruneState.MetadataKey, out var json))
+                throw new InvalidDataException(file.Metadata.ContainsKey(Checkpoint.TrainerKey)
+                    ? $"{path} is a training checkpoint, not a pruning one: continue it with standalone train --resume {outputDirectory}"
+                    : $"{path} has no '{PruneState.MetadataKey}' metadata: it is not a pruning checkpoint");
+            var state = MetadataJson.Read<PruneState>(json, path, "pruning state");
+            state.Check(path);
+            return (state, file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     private static PruneReport Execute(PruneState state, string outputDirectory, SafeTensorsFile? checkpoint, IPruneObserver? observer, CancellationToken cancel)
@@ -52,6 +83,8 @@ public static class PruneJob
         var data = loaded.Data ?? throw new ArgumentException($"{modelPath} records no data set (standalone.data metadata); prune needs the data it was trained on");
         var train = DataCatalog.Load(data.Dataset, state.DataDirectory, train: true);
         var test = DataCatalog.Load(data.Dataset, state.DataDirectory, train: false);
+        data.RequireFits(train, modelPath);
+        data.RequireFits(test, modelPath);
         int c = data.Input[0], h = data.Input[1], w = data.Input[2];
         var before = ModelStats.Measure(loaded.Model, c, h, w);
 
@@ -67,6 +100,7 @@ public static class PruneJob
             RestoreOptimizer = checkpoint == null ? null : optimizer => Checkpoint.LoadOptimizerState(checkpoint, loaded.Model, optimizer),
         };
         Directory.CreateDirectory(outputDirectory);
+        AtomicFile.RemoveStale(outputDirectory); // temporary files of a process that was killed while writing
         var outcome = run.Run(cancel);
 
         var after = ModelStats.Measure(outcome.Model, c, h, w);

@@ -27,6 +27,22 @@ public sealed class Rng
         }
     }
 
+    /// <summary>The state as four hexadecimal words (how checkpoints store it).</summary>
+    public string[] StateWords
+    {
+        get => [_s0.ToString("x16"), _s1.ToString("x16"), _s2.ToString("x16"), _s3.ToString("x16")];
+        set
+        {
+            var words = new ulong[4];
+            if (value is not { Length: 4 } || !value.All(w => w != null && w.Length is > 0 and <= 16 &&
+                    ulong.TryParse(w, System.Globalization.NumberStyles.AllowHexSpecifier, null, out _)))
+                throw new InvalidDataException($"a generator state must be four hexadecimal words of up to 16 digits, got [{string.Join(", ", value ?? [])}]");
+            for (int i = 0; i < 4; i++) words[i] = ulong.Parse(value[i], System.Globalization.NumberStyles.AllowHexSpecifier);
+            if ((words[0] | words[1] | words[2] | words[3]) == 0) throw new InvalidDataException("a generator state of four zero words never leaves zero");
+            (_s0, _s1, _s2, _s3) = (words[0], words[1], words[2], words[3]);
+        }
+    }
+
     /// <summary>A well-mixed seed derived from a seed and a stream number (per-epoch and per-image generators).</summary>
     public static ulong Derive(ulong seed, ulong stream)
     {

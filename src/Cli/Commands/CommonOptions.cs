@@ -28,6 +28,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => EvalCommand.DefaultModel,
     };
 
+    public static Option<bool> AllowNonFinite() => new("--allow-non-finite")
+    {
+        Description = "Load a model file whose weights hold NaN or infinities, or whose batch-norm variances are negative (refused otherwise).",
+    };
+
     public static Option<int[]> InputShape(string description) => new("--input")
     {
         HelpName = "C,H,W",
@@ -77,6 +82,14 @@ internal static class CommonOptions
         return new DataInfo { Dataset = dataset, Mean = mean, Std = std, Input = [train.Channels, train.Height, train.Width], Classes = train.Classes.ToArray() };
     }
 
+    /// <summary>Warns about each option typed on the command line that a resumed run ignores (it keeps the options it started with).</summary>
+    public static void WarnIgnoredWithResume(ParseResult parse, Command command, params Option[] honoured)
+    {
+        foreach (var option in command.Options)
+            if (!honoured.Contains(option) && parse.GetResult(option) is { Implicit: false })
+                Console.Error.WriteLine($"warning: {option.Name} is ignored: a resumed run keeps the options it was started with");
+    }
+
     /// <summary>Parses "1,2,3" or "1 2 3" into integers, naming the token that is not one.</summary>
     public static int[] ParseIntList(ArgumentResult result)
     {
@@ -85,7 +98,7 @@ internal static class CommonOptions
             foreach (string part in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 if (int.TryParse(part, out int v)) values.Add(v);
-                else result.AddError($"'{part}' is not an integer");
+                else result.AddError($"{OptionValues.NameOf(result)} expects whole numbers, got '{part}'");
             }
         return values.ToArray();
     }

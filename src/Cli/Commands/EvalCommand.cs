@@ -20,25 +20,25 @@ internal static class EvalCommand
     {
         var model = CommonOptions.ModelFile();
         var arch = CommonOptions.Architecture();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var dataset = new Option<string?>("--dataset") { HelpName = "NAME", Description = "Data set (default: the one the model was trained on)." };
         var data = CommonOptions.DataDirectory();
         var split = new Option<string>("--split") { HelpName = "test|train", Description = "Which split to evaluate.", DefaultValueFactory = _ => "test" };
         var batch = new Option<int>("--batch-size") { HelpName = "B", Description = "Images per forward pass.", DefaultValueFactory = _ => 256 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write accuracy, loss, params, macs, images to this JSON file." };
-        var command = new Command("eval", "Evaluate a model file: accuracy, loss, parameters and MACs.") { model, arch, dataset, data, split, batch, json };
+        var command = new Command("eval", "Evaluate a model file: accuracy, loss, parameters and MACs.") { model, arch, allowNonFinite, dataset, data, split, batch, json };
         command.SetAction(parse =>
         {
             string path = CommonOptions.ResolveModelPath(parse.GetValue(model)!);
             string which = parse.GetValue(split)!;
             if (which is not ("test" or "train")) throw new ArgumentException($"--split must be test or train, got '{which}'");
             if (parse.GetValue(batch) <= 0) throw new ArgumentException($"--batch-size must be positive, got {parse.GetValue(batch)}");
-            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
+            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch), parse.GetValue(allowNonFinite));
             string name = parse.GetValue(dataset) ?? loaded.Data?.Dataset
                 ?? throw new ArgumentException($"{path} does not say which data set it was trained on: pass --dataset");
             var images = DataCatalog.Load(name, parse.GetValue(data), train: which == "train");
             var info = loaded.Data ?? CommonOptions.InfoFromTrainingSplit(name, parse.GetValue(data));
-            if (images.Channels != info.Input[0])
-                throw new ArgumentException($"{name} has {images.Channels}-channel images but {path} expects {info.Input[0]} channels");
+            info.RequireFits(images, path);
             var loader = new DataLoader(images, info.EvalLoader(parse.GetValue(batch)));
             var stats = ModelStats.Measure(loaded.Model, loader.Channels, loader.Height, loader.Width);
 

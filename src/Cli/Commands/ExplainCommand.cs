@@ -14,6 +14,7 @@ internal static class ExplainCommand
     {
         var model = new Option<string>("--model") { HelpName = "FILE", Description = "Model file (.safetensors) written by Standalone, or a PyTorch export with --arch.", DefaultValueFactory = _ => EvalCommand.DefaultModel };
         var arch = CommonOptions.Architecture();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var dataset = new Option<string?>("--dataset") { HelpName = "NAME", Description = "Data set whose test split --index picks from, and whose statistics normalise inputs for a model file that records none (default: the model's)." };
         var data = CommonOptions.DataDirectory();
         var index = new Option<int?>("--index") { HelpName = "N", Description = "Index of the image in the test split (default 0)." };
@@ -24,7 +25,7 @@ internal static class ExplainCommand
         var output = new Option<string?>("--out") { HelpName = "FILE.png", Description = "Where to write the heat map (default: explain-<index or file name>.png here)." };
         var command = new Command("explain", "Explain a prediction: integrated gradients of one image, written as a heat-map PNG.")
         {
-            model, arch, dataset, data, index, image, target, steps, sideBySide, output,
+            model, arch, allowNonFinite, dataset, data, index, image, target, steps, sideBySide, output,
         };
         command.SetAction(parse =>
         {
@@ -32,7 +33,7 @@ internal static class ExplainCommand
             string? png = parse.GetValue(image);
             if (png != null && parse.GetValue(index) != null) throw new ArgumentException("give either --image or --index, not both");
             string path = CommonOptions.ResolveModelPath(parse.GetValue(model)!);
-            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
+            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch), parse.GetValue(allowNonFinite));
             string? name = parse.GetValue(dataset) ?? loaded.Data?.Dataset;
             var info = loaded.Data ?? CommonOptions.InfoFromTrainingSplit(
                 name ?? throw new ArgumentException($"{path} does not say which data set it was trained on: pass --dataset"), parse.GetValue(data));
@@ -76,8 +77,7 @@ internal static class ExplainCommand
     /// <summary>A one-image data set of a PNG file converted to the model's channels; it must already have the model's size.</summary>
     private static ImageDataset FromPng(string file, DataInfo info)
     {
-        if (!File.Exists(file)) throw new FileNotFoundException($"image file {file} does not exist");
-        var png = Png.Decode(File.ReadAllBytes(file), file);
+        var png = Png.Read(file);
         int channels = info.Input[0], height = info.Input[1], width = info.Input[2];
         // A data set padded to PadTo trained on smaller images; such an image is padded here the same way.
         if (Math.Max(png.Width, info.PadTo) != width || Math.Max(png.Height, info.PadTo) != height)

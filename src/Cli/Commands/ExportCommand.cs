@@ -19,18 +19,19 @@ internal static class ExportCommand
         var model = CommonOptions.ModelFile();
         var output = new Option<string>("--out") { HelpName = "FILE.onnx", Description = "Where to write the ONNX model.", Required = true };
         var arch = CommonOptions.Architecture();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var size = CommonOptions.InputShape("Input shape C,H,W the graph is written for (default: the one the model was trained on).");
         var testData = new Option<string?>("--test-data")
         {
             HelpName = "DIR",
             Description = "Also write DIR/input_0.pb and DIR/output_0.pb (ONNX's test-data layout): two random normalised images and this engine's logits for them.",
         };
-        var command = new Command("export", "Write a model file as an ONNX model (opset 13) that other runtimes can load.") { model, output, arch, size, testData };
+        var command = new Command("export", "Write a model file as an ONNX model (opset 13) that other runtimes can load.") { model, output, arch, allowNonFinite, size, testData };
         command.SetAction(parse =>
         {
             string path = CommonOptions.ResolveModelPath(parse.GetValue(model)!);
             string target = parse.GetValue(output)!;
-            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
+            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch), parse.GetValue(allowNonFinite));
             int[] input = CommonOptions.ResolveInputShape(parse.GetValue(size), loaded);
             var metadata = new Dictionary<string, string> { [Checkpoint.ModelKey] = loaded.Spec.ToJson() };
             if (loaded.Data != null) metadata[Checkpoint.DataKey] = loaded.Data.ToJson();

@@ -14,12 +14,13 @@ internal static class InfoCommand
     {
         var file = new Argument<string>("FILE") { Description = "Model file (.safetensors)." };
         var arch = CommonOptions.Architecture();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var size = CommonOptions.InputShape("Input shape for the counts (default: the one the model was trained on).");
-        var command = new Command("info", "Show a model file's architecture, per-layer shapes, parameters and MACs.") { file, arch, size };
+        var command = new Command("info", "Show a model file's architecture, per-layer shapes, parameters and MACs.") { file, arch, allowNonFinite, size };
         command.SetAction(parse =>
         {
             string path = CommonOptions.ResolveModelPath(parse.GetValue(file)!);
-            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch));
+            var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch), parse.GetValue(allowNonFinite));
             int[] input = CommonOptions.ResolveInputShape(parse.GetValue(size), loaded, fallback: [loaded.Spec.InChannels, 32, 32]);
             var stats = ModelStats.Measure(loaded.Model, input[0], input[1], input[2]);
 

@@ -54,18 +54,20 @@ internal static class PruneCommand
         var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
         var testImages = new Option<int>("--test-images") { HelpName = "N", Description = "Evaluate on the first N test images only (0: all) — for quick trials.", DefaultValueFactory = _ => 0 };
         var resume = new Option<string?>("--resume") { HelpName = "DIR", Description = "Continue the interrupted run in DIR with the options it was started with (other options are ignored)." };
+        var force = new Option<bool>("--force") { Description = "Replace a finished run in --out (its model and report); without it such a directory is refused." };
         var noThroughput = new Option<bool>("--no-throughput") { Description = "Skip measuring inference images/s of the baseline and the pruned model." };
         var command = new Command("prune", "Prune a trained model by attribution (SInGE, LRP, Taylor) or a classic criterion; write the smaller model and a report.")
         {
             model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization, maxLayerRatio,
             scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, progressiveSteps, progressiveTune, step, iterativeSteps,
-            entwinedFraction, entwinedSteps, epochs, finetuneSteps, lr, distillAlpha, distillTemperature, curveImages, testImages, noThroughput, resume,
+            entwinedFraction, entwinedSteps, epochs, finetuneSteps, lr, distillAlpha, distillTemperature, curveImages, testImages, noThroughput, resume, force,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(resume) is { } resumeDir)
             {
                 var saved = PruneJob.Inspect(resumeDir);
+                CommonOptions.WarnIgnoredWithResume(parse, command, resume);
                 Console.WriteLine($"resuming {resumeDir}: {saved.Options.Criterion} ({PruneOptions.ScheduleName(saved.Options.ResolvedSchedule)}) on {saved.ModelPath}, " +
                     $"phase {saved.Phase}, {saved.Pruned.Length} groups pruned, {saved.TunerSteps} fine-tuning steps done");
                 return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(), cancel), resumeDir);
@@ -118,6 +120,7 @@ internal static class PruneCommand
             options.Validate();
             string path = CommonOptions.ResolveModelPath(parse.GetValue(model)!);
             string outDir = parse.GetValue(output) ?? Path.Combine("runs", "prune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+            PruneJob.CheckOutputDirectory(outDir, parse.GetValue(force));
             Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
 
             return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), cancel), outDir);

@@ -48,6 +48,8 @@ internal static class SweepCommand
             string dataset = loaded.Data?.Dataset ?? throw new ArgumentException($"{loaded.Path} records no data set");
             var train = DataCatalog.Load(dataset, parse.GetValue(data), train: true);
             var test = DataCatalog.Load(dataset, parse.GetValue(data), train: false);
+            loaded.Data.RequireFits(train, loaded.Path);
+            loaded.Data.RequireFits(test, loaded.Path);
             int n = parse.GetValue(testImages);
             if (n > 0 && n < test.Count) test = test.Subset(Enumerable.Range(0, n).ToArray(), $"{test.Name} (first {n})");
             var result = MaskingSweep.Run(loaded, train, test, names, list, options, line => Console.WriteLine(line));

@@ -13,7 +13,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var d = new TrainOptions();
-        var model = new Option<string>("--model") { HelpName = "NAME", Description = $"Architecture: {string.Join(", ", ModelZoo.Names)}.", DefaultValueFactory = _ => "resnet20" };
+        var model = new Option<string>("--arch") { HelpName = "NAME", Description = $"Architecture: {string.Join(", ", ModelZoo.Names)}.", DefaultValueFactory = _ => "resnet20" };
         var shortcut = new Option<string>("--shortcut") { HelpName = "A|B", Description = "CIFAR ResNet shortcut: A (zero-padded identity) or B (1×1 conv + BN).", DefaultValueFactory = _ => "B" };
         var head = new Option<string>("--head") { HelpName = "cifar|imagenet", Description = "VGG classifier head.", DefaultValueFactory = _ => "cifar" };
         var width = new Option<double>("--width") { HelpName = "M", Description = "VGG width multiplier.", DefaultValueFactory = _ => 1.0 };
@@ -50,9 +50,13 @@ internal static class TrainCommand
             {
                 string checkpoint = Directory.Exists(from) ? Path.Combine(from, Trainer.CheckpointFile) : from;
                 var (spec, info, state) = Trainer.Inspect(checkpoint);
-                var (train, test) = LoadSplits(info.Dataset, parse.GetValue(data));
+                CommonOptions.WarnIgnoredWithResume(parse, command, resume, data, output);
+                // The run's own data directory, unless --data points elsewhere (the same data set, moved).
+                string? dataDirectory = parse.GetValue(data) ?? state.DataDirectory;
+                var (train, test) = LoadSplits(info.Dataset, dataDirectory);
+                info.RequireFits(train, checkpoint);
                 string dir = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-                trainer = new Trainer(spec, info, train, test, state.Options, dir);
+                trainer = new Trainer(spec, info, train, test, state.Options, dir, dataDirectory);
                 trainer.Restore(checkpoint);
                 Console.WriteLine($"resuming {spec} from {checkpoint}: {state.Epoch} of {state.Options.Epochs} epochs done" +
                     (state.Batch > 0 ? $", batch {state.Batch} of epoch {state.Epoch + 1}" : "") + " (the run's own options apply)");
@@ -104,7 +108,7 @@ internal static class TrainCommand
                 string dir = parse.GetValue(output) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
                 if (File.Exists(Path.Combine(dir, Trainer.CheckpointFile)))
                     throw new ArgumentException($"{dir} already holds a training checkpoint: continue it with --resume {dir}, or choose another --out");
-                trainer = new Trainer(spec, info, train, test, options, dir);
+                trainer = new Trainer(spec, info, train, test, options, dir, parse.GetValue(data));
                 Console.WriteLine($"training {spec} on {name} ({train.Count} images, {test.Count} test), " +
                     $"{trainer.Model.ParameterCount():N0} parameters, {options.Epochs} epochs of {options.BatchSize} → {dir}");
             }

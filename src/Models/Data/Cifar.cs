@@ -1,6 +1,8 @@
 // Reads the binary versions of CIFAR-10 and CIFAR-100 (FORMATS.md, "Data sets"). A record is the label byte(s)
 // then 3,072 pixel bytes already planar (1,024 R, 1,024 G, 1,024 B, each 32×32 row-major), so pixels copy straight
 // into ImageDataset's [N, 3, 32, 32] layout.
+using Standalone.Models.IO;
+
 namespace Standalone.Models.Data;
 
 public static class Cifar
@@ -33,13 +35,15 @@ public static class Cifar
         for (int f = 0; f < files.Length; f++)
         {
             string path = Path.Combine(folder, files[f]);
-            contents[f] = File.ReadAllBytes(path);
+            contents[f] = InputFile.ReadAllBytes(path, $"CIFAR-{variant} file");
             long length = contents[f].LongLength;
             if (length % recordSize != 0)
                 throw new InvalidDataException($"CIFAR-{variant} file '{path}': {length} bytes is not a whole number of {recordSize}-byte records; the last whole record ends at byte {length / recordSize * recordSize} and {length % recordSize} bytes follow (truncated file?)");
             records += length / recordSize;
         }
 
+        if (records * ImageBytes > Array.MaxLength)
+            throw new InvalidDataException($"CIFAR-{variant} {split} ({folder}): {records:N0} images are more than one data set may hold");
         var pixels = new byte[records * ImageBytes];
         var labels = new int[records];
         int image = 0;
@@ -71,7 +75,7 @@ public static class Cifar
     {
         string path = Path.Combine(folder, "fine_label_names.txt");
         if (!File.Exists(path)) return Enumerable.Range(0, 100).Select(i => $"class{i}").ToArray();
-        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        var names = System.Text.Encoding.UTF8.GetString(InputFile.ReadAllBytes(path, "CIFAR-100 class names", 1 << 20)).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
         if (names.Length != 100) throw new InvalidDataException($"CIFAR-100 class names '{path}': expected 100 non-empty lines, found {names.Length}");
         return names;
     }

@@ -20,6 +20,21 @@ public sealed record DataInfo
 
     public static DataInfo FromJson(string json, string source) => MetadataJson.Read<DataInfo>(json, source, "data description");
 
+    /// <summary>
+    /// Throws ArgumentException unless <paramref name="images"/> give the input the model was trained on (channels, and
+    /// height and width after PadTo) and have as many classes: anything else would be evaluated as silent nonsense.
+    /// </summary>
+    public void RequireFits(ImageDataset images, string modelPath)
+    {
+        int height = Math.Max(images.Height, PadTo), width = Math.Max(images.Width, PadTo);
+        if (images.Channels != Input[0] || height != Input[1] || width != Input[2])
+            throw new ArgumentException($"{images.Name} gives {images.Channels}×{images.Height}×{images.Width} images" +
+                (PadTo > 0 ? $" ({images.Channels}×{height}×{width} after padding to {PadTo})" : "") +
+                $", but {modelPath} takes {string.Join("×", Input)} (channels×height×width)");
+        if (images.Classes.Count != Classes.Length)
+            throw new ArgumentException($"{images.Name} has {images.Classes.Count} classes, but {modelPath} was trained on {Classes.Length}");
+    }
+
     /// <summary>Loader options that reproduce this preparation (no augmentation, no shuffling).</summary>
     public LoaderOptions EvalLoader(int batchSize) => new()
     {

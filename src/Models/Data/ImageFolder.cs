@@ -28,7 +28,7 @@ public static class ImageFolder
                 .OrderBy(Path.GetFileName, StringComparer.Ordinal).ToArray();
             if (files.Length == 0)
                 throw new InvalidDataException($"image folder '{root}': class folder '{classFolders[label]}' holds no .png images");
-            foreach (string file in files) images.Add((file, label, Png.Decode(File.ReadAllBytes(file), file)));
+            foreach (string file in files) images.Add((file, label, Png.Read(file)));
         }
 
         var (width, height) = (images[0].Image.Width, images[0].Image.Height);
@@ -38,6 +38,8 @@ public static class ImageFolder
 
         int outputChannels = channels ?? (images.Any(i => i.Image.HasColour) ? 3 : 1);
         int imageSize = outputChannels * width * height;
+        if ((long)images.Count * imageSize > Array.MaxLength)
+            throw new InvalidDataException($"image folder '{root}': {images.Count} images of {outputChannels}×{height}×{width} need {(long)images.Count * imageSize:N0} bytes, more than one data set may hold ({Array.MaxLength:N0})");
         var pixels = new byte[(long)images.Count * imageSize];
         var labels = new int[images.Count];
         for (int i = 0; i < images.Count; i++)

@@ -8,6 +8,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
+using Standalone.Models.IO;
+
 namespace Standalone.Models.Data;
 
 public static partial class Png
@@ -26,6 +28,12 @@ public static partial class Png
         /// <summary>The filters' byte distance to the "left" pixel: a whole pixel, at least one byte (PNG §9.2).</summary>
         public int FilterStride => Math.Max(1, FileChannels * BitDepth / 8);
     }
+
+    /// <summary>The largest width or height decoded: a few header bytes must not ask for gigabytes.</summary>
+    public const int MaxSide = 8192;
+
+    /// <summary>Reads and decodes a PNG file (a regular file of at most 256 MiB).</summary>
+    public static PngImage Read(string path) => Decode(InputFile.ReadAllBytes(path, "image file", 256 << 20), path);
 
     public static PngImage Decode(ReadOnlySpan<byte> file, string name)
     {
@@ -99,8 +107,8 @@ public static partial class Png
         if (data.Length != 13) throw Error(name, at - 8, $"an IHDR chunk of 13 bytes, found {data.Length}");
         uint width = BinaryPrimitives.ReadUInt32BigEndian(data);
         uint height = BinaryPrimitives.ReadUInt32BigEndian(data[4..]);
-        if (width is 0 or > int.MaxValue) throw Error(name, at, $"a width of 1 to 2^31-1, found {width}");
-        if (height is 0 or > int.MaxValue) throw Error(name, at + 4, $"a height of 1 to 2^31-1, found {height}");
+        if (width is 0 or > MaxSide) throw Error(name, at, $"a width of 1 to {MaxSide} pixels, found {width}");
+        if (height is 0 or > MaxSide) throw Error(name, at + 4, $"a height of 1 to {MaxSide} pixels, found {height}");
         int bitDepth = data[8], colourType = data[9];
         bool supported = colourType switch
         {

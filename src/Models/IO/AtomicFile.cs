@@ -9,11 +9,35 @@ public static class AtomicFile
         writer.Write(contents);
     });
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents)
+    public static void WriteAllBytes(string path, byte[] contents) => Write(path, stream => stream.Write(contents));
+
+    /// <summary>
+    /// Deletes the temporary files (name.tmp-PID) in a directory that no running process is writing: those of a process
+    /// that was killed mid-write. Call it before a run starts writing into the directory.
+    /// </summary>
+    public static void RemoveStale(string directory)
     {
-        var (full, temp) = Prepare(path);
-        File.WriteAllBytes(temp, contents);
-        File.Move(temp, full, overwrite: true);
+        if (!Directory.Exists(directory)) return;
+        foreach (string file in Directory.EnumerateFiles(directory, "*" + Marker + "*"))
+        {
+            string suffix = file[(file.LastIndexOf(Marker, StringComparison.Ordinal) + Marker.Length)..];
+            if (!int.TryParse(suffix, out int pid) || (pid != Environment.ProcessId && IsRunning(pid))) continue;
+            try { File.Delete(file); }
+            catch (IOException) { } // another process may be renaming it right now; it is not ours to insist on
+        }
+    }
+
+    private const string Marker = ".tmp-";
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>
@@ -33,9 +57,13 @@ public static class AtomicFile
             }
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
-            File.Delete(temp);
+            try { File.Delete(temp); }
+            catch (IOException) { } // the original failure is the one to report
+            // The message names the file the user asked for, not its temporary twin.
+            if (e is IOException or UnauthorizedAccessException)
+                throw new IOException($"could not write {full}: {e.Message.Replace(temp, full, StringComparison.Ordinal)}", e);
             throw;
         }
         return length;
@@ -46,6 +74,6 @@ public static class AtomicFile
     {
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        return (full, full + ".tmp-" + Environment.ProcessId);
+        return (full, full + Marker + Environment.ProcessId);
     }
 }

@@ -68,7 +68,7 @@ public static partial class SafeTensors
     /// </summary>
     public static SafeTensorsFile Read(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var stream = InputFile.OpenRead(path, "safetensors file");
         long fileLength = stream.Length;
         if (fileLength < 8) throw Bad(path, $"file is {fileLength} bytes, shorter than the 8-byte header length");
         Span<byte> prefix = stackalloc byte[8];

@@ -141,6 +141,10 @@ public abstract class Module
             if (values.TryGetValue(name, out var source) && source.Shape != target.Shape)
                 mismatched.Add($"{name}: checkpoint {source.Shape}, model {target.Shape}");
         if (mismatched.Count > 0) throw new ArgumentException("load_state_dict: shape mismatch for " + string.Join("; ", mismatched));
+        // Widening between float types (an F16 or F64 export) is a conversion; integers over floats (or the reverse) are a different tensor.
+        foreach (var (name, target) in own)
+            if (values.TryGetValue(name, out var source) && source.DType.IsFloat() != target.DType.IsFloat())
+                throw new ArgumentException($"load_state_dict: '{name}' is stored as {source.DType} but the model holds it as {target.DType}");
         foreach (var (name, target) in own)
         {
             if (!values.TryGetValue(name, out var source)) continue;

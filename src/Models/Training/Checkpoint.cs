@@ -43,12 +43,12 @@ public static class Checkpoint
 
     /// <summary>
     /// Builds the network a file describes and loads its weights (strictly: every key present, none extra, shapes
-    /// equal). A file without Standalone's description (one exported from PyTorch) needs its architecture named; the
+    /// equal, no NaN or infinity unless <paramref name="allowNonFinite"/>). A file without Standalone's description (one exported from PyTorch) needs its architecture named; the
     /// input channels, classes, shortcut and head are then read off the tensors.
     /// </summary>
-    public static LoadedModel LoadModel(string path, string? architecture = null)
+    public static LoadedModel LoadModel(string path, string? architecture = null, bool allowNonFinite = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"model file {path} does not exist");
+        InputFile.Check(path, "model file");
         using var file = SafeTensors.Read(path);
         var weights = file.Tensors.Where(t => !t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToList();
         ModelSpec spec;
@@ -58,6 +58,10 @@ public static class Checkpoint
             throw new InvalidDataException($"model file {path} does not say which architecture it holds (no '{ModelKey}' metadata): " +
                 "it was not written by Standalone; name the architecture (--arch)");
         DataInfo? data = file.Metadata.TryGetValue(DataKey, out string? dataJson) ? DataInfo.FromJson(dataJson, path) : null;
+        // Everything the network's size depends on is compared with the tensors before the network is built.
+        ModelFileChecks.CheckSpec(spec, weights, path);
+        data?.Check(spec, path);
+        if (!allowNonFinite) ModelFileChecks.CheckFinite(weights, path);
         var model = ModelZoo.Create(spec);
         var state = weights.ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal);
         if (spec.Pruned) PrunedShape.Fit(model, state, spec, path);

@@ -41,6 +41,24 @@ public sealed record TrainerState
     /// <summary>Dropout generator states by module name, as four hexadecimal words.</summary>
     public Dictionary<string, string[]> DropoutRng { get; init; } = new();
     public required TrainOptions Options { get; init; }
+    /// <summary>The --data directory the run reads (absolute), so that a resumed run reads the same; null: the data set's default location.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Throws InvalidDataException naming the checkpoint unless every position and sum is one a run can reach.</summary>
+    public void Check(string source)
+    {
+        void Require(bool ok, string problem) { if (!ok) throw new InvalidDataException($"checkpoint {source}: the trainer state {problem}"); }
+        Require(Options != null, "holds no options");
+        try { Options!.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"checkpoint {source}: the trainer state's options are invalid ({e.Message})", e); }
+        Require(Epoch >= 0 && Epoch <= Options.Epochs, $"says {Epoch} epochs are done (expected 0 to {Options.Epochs})");
+        Require(Batch >= 0, $"gives the negative batch position {Batch}");
+        Require(Step >= 0 && EpochSeen >= 0 && EpochCorrect >= 0 && EpochCorrect <= EpochSeen,
+            $"gives impossible counts (step {Step}, {EpochSeen} images seen, {EpochCorrect} correct)");
+        Require(double.IsFinite(EpochLossSum) && EpochLossSum >= 0 && double.IsFinite(EpochSeconds) && EpochSeconds >= 0,
+            $"gives an impossible loss sum {EpochLossSum} or time {EpochSeconds} s");
+        Require(DropoutRng != null, "holds no dropout generator map");
+    }
 }
 
 public sealed record TrainSummary(bool Completed, int Epochs, EpochMetrics? Last, string CheckpointPath, string ModelPath);
@@ -56,9 +74,11 @@ public sealed class Trainer
     private readonly Optimizer _optimizer;
     private readonly LrSchedule _schedule;
     private TrainerState _state;
+    private bool _restored;
 
     /// <summary>A new run: the network of spec initialised with the options' seed.</summary>
-    public Trainer(ModelSpec spec, DataInfo data, ImageDataset train, ImageDataset? test, TrainOptions options, string outputDirectory)
+    public Trainer(ModelSpec spec, DataInfo data, ImageDataset train, ImageDataset? test, TrainOptions options, string outputDirectory,
+        string? dataDirectory = null)
     {
         options.Validate();
         Spec = spec;
@@ -72,7 +92,7 @@ public sealed class Trainer
         if (test != null) _testLoader = new DataLoader(test, data.EvalLoader(options.EvalBatchSize));
         _optimizer = options.CreateOptimizer(Model.Parameters());
         _schedule = options.CreateSchedule(_trainLoader.BatchesPerEpoch);
-        _state = new TrainerState { Options = options };
+        _state = new TrainerState { Options = options, DataDirectory = dataDirectory is null ? null : Path.GetFullPath(dataDirectory) };
     }
 
     public ModelSpec Spec { get; }
@@ -88,19 +108,25 @@ public sealed class Trainer
     /// <summary>The description, data preparation and run state a checkpoint holds (to rebuild its Trainer).</summary>
     public static (ModelSpec Spec, DataInfo Data, TrainerState State) Inspect(string checkpointPath)
     {
-        if (!File.Exists(checkpointPath)) throw new FileNotFoundException($"checkpoint {checkpointPath} does not exist");
+        InputFile.Check(checkpointPath, "checkpoint");
         using var file = SafeTensors.Read(checkpointPath);
         string Get(string key) => file.Metadata.TryGetValue(key, out var v) ? v
             : throw new InvalidDataException($"checkpoint {checkpointPath} has no '{key}' metadata: it is not a Standalone training checkpoint");
         var spec = ModelSpec.FromJson(Get(Checkpoint.ModelKey), checkpointPath);
         var data = DataInfo.FromJson(Get(Checkpoint.DataKey), checkpointPath);
-        return (spec, data, MetadataJson.Read<TrainerState>(Get(Checkpoint.TrainerKey), checkpointPath, "trainer state"));
+        ModelFileChecks.CheckSpec(spec, file.Tensors.Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal)).ToList(), checkpointPath);
+        data.Check(spec, checkpointPath);
+        var state = MetadataJson.Read<TrainerState>(Get(Checkpoint.TrainerKey), checkpointPath, "trainer state");
+        state.Check(checkpointPath);
+        return (spec, data, state);
     }
 
     /// <summary>Continues from a checkpoint of this same run: weights, optimizer state and position.</summary>
     public void Restore(string checkpointPath)
     {
         var (_, _, state) = Inspect(checkpointPath);
+        if (state.Batch >= _trainLoader.BatchesPerEpoch)
+            throw new InvalidDataException($"checkpoint {checkpointPath}: the trainer state is at batch {state.Batch}, but an epoch has {_trainLoader.BatchesPerEpoch} batches");
         using (var file = SafeTensors.Read(checkpointPath))
         {
             var weights = file.Tensors.Where(t => !t.Name.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal))
@@ -111,8 +137,9 @@ public sealed class Trainer
         _optimizer.StepCount = state.Step;
         foreach (var (name, module) in Model.NamedModules())
             if (module is Dropout dropout && state.DropoutRng.TryGetValue(name, out var words))
-                dropout.Rng.State = (Convert.ToUInt64(words[0], 16), Convert.ToUInt64(words[1], 16), Convert.ToUInt64(words[2], 16), Convert.ToUInt64(words[3], 16));
-        _state = state with { Options = Options };
+                dropout.Rng.StateWords = words;
+        _state = state with { Options = Options, DataDirectory = _state.DataDirectory ?? state.DataDirectory };
+        _restored = true;
         TrimMetrics(state.Epoch);
     }
 
@@ -121,6 +148,8 @@ public sealed class Trainer
     {
         observer ??= new NullObserver();
         Directory.CreateDirectory(OutputDirectory);
+        AtomicFile.RemoveStale(OutputDirectory); // temporary files of a process that was killed while writing
+        if (!_restored) File.Delete(MetricsPath); // a fresh run: lines of an earlier start that never wrote a checkpoint go
         int batches = _trainLoader.BatchesPerEpoch;
         var predicted = new long[Options.BatchSize];
         EpochMetrics? last = null;
@@ -200,11 +229,7 @@ public sealed class Trainer
     {
         var rngs = new Dictionary<string, string[]>();
         foreach (var (name, module) in Model.NamedModules())
-            if (module is Dropout dropout)
-            {
-                var (a, b, c, d) = dropout.Rng.State;
-                rngs[name] = [a.ToString("x16"), b.ToString("x16"), c.ToString("x16"), d.ToString("x16")];
-            }
+            if (module is Dropout dropout) rngs[name] = dropout.Rng.StateWords;
         _state = _state with { DropoutRng = rngs };
         Checkpoint.SaveModel(CheckpointPath, Model, Spec, Data,
             new Dictionary<string, string> { [Checkpoint.TrainerKey] = MetadataJson.Write(_state) }, _optimizer);
@@ -214,17 +239,29 @@ public sealed class Trainer
 
     private void AppendMetrics(EpochMetrics metrics) => File.AppendAllText(MetricsPath, MetricsJson(metrics) + "\n");
 
-    /// <summary>Drops metric lines of epochs after the checkpoint's (written before a crash that lost their checkpoint).</summary>
+    /// <summary>
+    /// Keeps one metrics line per epoch up to the checkpoint's: lines of later epochs (written before a kill that lost
+    /// their checkpoint), repeated epochs and torn lines (a kill or a full disk mid-write) go.
+    /// </summary>
     private void TrimMetrics(int epochs)
     {
         if (!File.Exists(MetricsPath)) return;
-        var kept = File.ReadAllLines(MetricsPath).Where(line =>
+        InputFile.Check(MetricsPath, "metrics file");
+        var byEpoch = new SortedDictionary<int, string>();
+        foreach (string line in File.ReadAllLines(MetricsPath))
+            if (EpochOf(line) is int epoch && epoch >= 1 && epoch <= epochs) byEpoch[epoch] = line;
+        AtomicFile.WriteAllText(MetricsPath, byEpoch.Count == 0 ? "" : string.Join("\n", byEpoch.Values) + "\n");
+    }
+
+    /// <summary>The epoch of a metrics line, or null for a line that is not a whole JSON object with one.</summary>
+    private static int? EpochOf(string line)
+    {
+        try
         {
-            if (string.IsNullOrWhiteSpace(line)) return false;
             using var doc = JsonDocument.Parse(line);
-            return doc.RootElement.GetProperty("epoch").GetInt32() <= epochs;
-        }).ToList();
-        AtomicFile.WriteAllText(MetricsPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("epoch", out var e) && e.TryGetInt32(out int epoch) ? epoch : null;
+        }
+        catch (JsonException) { return null; }
     }
 
     private sealed class NullObserver : ITrainingObserver;

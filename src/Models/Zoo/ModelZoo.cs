@@ -25,12 +25,18 @@ public static class ModelZoo
 
     public static bool IsVgg(string name) => DepthOf(name, "vgg") is int d && Vgg.Depths.Contains(d);
 
+    /// <summary>Bounds of a description: the most input channels and classes, the widest VGG width multiplier.</summary>
+    public const int MaxInChannels = 1024, MaxClasses = 100_000;
+    public const double MaxWidthMultiplier = 4;
+
     /// <summary>A freshly initialised network (seeded) of the given description.</summary>
     public static Module Create(ModelSpec spec, ulong seed = 0)
     {
         string name = spec.Architecture;
-        if (spec.InChannels <= 0) throw new ArgumentException($"model {name}: input channels must be positive, got {spec.InChannels}");
-        if (spec.NumClasses <= 0) throw new ArgumentException($"model {name}: the number of classes must be positive, got {spec.NumClasses}");
+        if (spec.InChannels is <= 0 or > MaxInChannels) throw new ArgumentException($"model {name}: input channels must be 1 to {MaxInChannels}, got {spec.InChannels}");
+        if (spec.NumClasses is <= 0 or > MaxClasses) throw new ArgumentException($"model {name}: the number of classes must be 1 to {MaxClasses:N0}, got {spec.NumClasses}");
+        if (!(spec.WidthMultiplier > 0 && spec.WidthMultiplier <= MaxWidthMultiplier))
+            throw new ArgumentException($"model {name}: the width multiplier must be in (0, {MaxWidthMultiplier}], got {spec.WidthMultiplier}");
         if (IsVgg(name))
         {
             RequireDefault(spec.Shortcut != "B", name, $"shortcut '{spec.Shortcut}'", "residual shortcuts apply to ResNets only");

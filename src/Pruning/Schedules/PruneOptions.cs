@@ -113,7 +113,10 @@ public sealed record PruneOptions
         if (!(EntwinedFraction > 0 && EntwinedFraction < 1)) throw new ArgumentException($"--entwined-fraction must be in (0, 1), got {EntwinedFraction}");
         if (IterativeSteps < 0 || EntwinedSteps < 0 || !(FineTuneEpochs >= 0) || double.IsInfinity(FineTuneEpochs)) throw new ArgumentException($"fine-tuning steps and epochs must be finite and ≥ 0, got --finetune-epochs {FineTuneEpochs}");
         if (FineTuneSteps < 0) throw new ArgumentException($"--finetune-steps must be ≥ 0, got {FineTuneSteps}");
-        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be a positive, finite number, got {LearningRate}");
+        if (CurveImages < 0) throw new ArgumentException($"--curve-images must be ≥ 0, got {CurveImages}");
+        if (TestImages < 0) throw new ArgumentException($"--test-images must be ≥ 0 (0: all), got {TestImages}");
+        if (Target == null) throw new ArgumentException("a pruning target is needed (--target-macs, --target-params or --ratio)");
         if (Selection.MinChannels < 1 || Selection.RoundTo < 1) throw new ArgumentException($"--min-channels and --round-to must be ≥ 1, got {Selection.MinChannels} and {Selection.RoundTo}");
         if (ProgressiveSteps < 1 || ProgressiveTuneSteps < 0) throw new ArgumentException($"--progressive-steps must be ≥ 1 and --progressive-tune-steps ≥ 0, got {ProgressiveSteps} and {ProgressiveTuneSteps}");
         if (!(DistillAlpha >= 0 && DistillAlpha <= 1)) throw new ArgumentException($"--distill-alpha is the soft-target weight, in [0, 1]; got {DistillAlpha}");

@@ -46,4 +46,22 @@ public sealed record PruneState
     public double FineTuningSeconds { get; init; }
     public double EvaluationSeconds { get; init; }
     public double TotalSeconds { get; init; }
+
+    /// <summary>Throws InvalidDataException naming the checkpoint unless the state is one a run can be in.</summary>
+    public void Check(string source)
+    {
+        void Require(bool ok, string problem) { if (!ok) throw new InvalidDataException($"checkpoint {source}: the pruning state {problem}"); }
+        Require(Options != null && Options.Target != null, "holds no options");
+        try { Options!.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"checkpoint {source}: the pruning state's options are invalid ({e.Message})", e); }
+        Require(!string.IsNullOrEmpty(ModelPath), "names no model file");
+        Require(Phase is "pruning" or "final", $"is in the unknown phase '{Phase}' (expected 'pruning' or 'final')");
+        Require(Pruned != null && Pruned.All(id => id >= 0), "lists negative or missing pruned groups");
+        Require(Round >= 0 && UnitIndex >= 0 && PendingSteps >= 0 && FinalStepsDone >= 0, $"gives a negative position (round {Round}, layer {UnitIndex}, {PendingSteps} pending steps, {FinalStepsDone} final steps)");
+        Require(TunerEpoch >= 0 && TunerBatch >= 0 && TunerSteps >= 0 && ScoringEpoch >= 0 && ScoringBatch >= 0,
+            $"gives a negative data position (fine-tuning epoch {TunerEpoch} batch {TunerBatch} step {TunerSteps}, scoring epoch {ScoringEpoch} batch {ScoringBatch})");
+        Require(Quotas == null || Quotas.All(q => q >= 0), "gives a negative channel quota");
+        Require(Curve != null, "holds no curve");
+        Require(new[] { ScoringSeconds, FineTuningSeconds, EvaluationSeconds, TotalSeconds }.All(t => double.IsFinite(t) && t >= 0), "gives an impossible time");
+    }
 }

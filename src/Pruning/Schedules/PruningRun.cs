@@ -102,8 +102,7 @@ public sealed class PruningRun
         _mask.Prune(_state.Pruned.Select(id => id >= 0 && id < _graph.Groups.Count ? _graph.Groups[id]
             : throw new InvalidDataException($"checkpoint: pruned group {id} does not exist in this model's {_graph.Groups.Count} groups")));
         _criterion = _options.CreateCriterion(_data);
-        if (_criterion is IRandomizedCriterion randomized && _state.CriterionRng is { } words)
-            randomized.Rng.State = (Word(words, 0), Word(words, 1), Word(words, 2), Word(words, 3));
+        if (_criterion is IRandomizedCriterion randomized && _state.CriterionRng is { } words) randomized.Rng.StateWords = words;
         _scoringData = new ScoringData(_train, _data, _options) { Position = (_state.ScoringEpoch, _state.ScoringBatch) };
         _tuner = new FineTuner(_model, _train, _data, _options, _teacher);
         _tuner.Restore(_state.TunerEpoch, _state.TunerBatch, _state.TunerSteps);
@@ -130,6 +129,10 @@ public sealed class PruningRun
                 case ScheduleKind.Progressive: Progressive(cancel); break;
                 default: Entwined(cancel); break;
             }
+            if (_mask.PrunedCount == 0)
+                throw new InvalidOperationException($"nothing could be pruned toward {_options.Target}: every layer is at its floor " +
+                    $"(--min-channels {_options.Selection.MinChannels}, --round-to {_options.Selection.RoundTo}, --max-layer-ratio {_options.Selection.MaxLayerRatio}" +
+                    (_options.Ignore.Count > 0 ? $", --ignore {string.Join(" ", _options.Ignore)}" : "") + ")");
             CompactForFinal();
             _state = _state with { Phase = "final" };
             Save();
@@ -328,7 +331,7 @@ public sealed class PruningRun
         {
             TunerEpoch = _tuner.Epoch, TunerBatch = _tuner.Batch, TunerSteps = _tuner.StepsTaken,
             ScoringEpoch = epoch, ScoringBatch = batch,
-            CriterionRng = _criterion is IRandomizedCriterion r ? Words(r.Rng.State) : null,
+            CriterionRng = _criterion is IRandomizedCriterion r ? r.Rng.StateWords : null,
         };
         var t = ElapsedTimings();
         Checkpoint?.Invoke(_state with { ScoringSeconds = t.Scoring, FineTuningSeconds = t.FineTuning, EvaluationSeconds = t.Evaluation, TotalSeconds = t.Total }, _tuner.Optimizer);
@@ -336,11 +339,6 @@ public sealed class PruningRun
 
     private Timings ElapsedTimings() => new(_state.ScoringSeconds + _scoring.Elapsed.TotalSeconds, _state.FineTuningSeconds + _fineTuning.Elapsed.TotalSeconds,
         _state.EvaluationSeconds + _evaluation.Elapsed.TotalSeconds, _state.TotalSeconds + _total.Elapsed.TotalSeconds);
-
-    private static string[] Words((ulong, ulong, ulong, ulong) s) =>
-        [s.Item1.ToString("x16", CultureInfo.InvariantCulture), s.Item2.ToString("x16", CultureInfo.InvariantCulture), s.Item3.ToString("x16", CultureInfo.InvariantCulture), s.Item4.ToString("x16", CultureInfo.InvariantCulture)];
-
-    private static ulong Word(string[] words, int i) => Convert.ToUInt64(words[i], 16);
 
     private void Point(string label, CancellationToken cancel)
     {

@@ -64,7 +64,7 @@ public sealed class CliTests : CliTest
 
     [TestCase("bench --layers --json out.json", "--layers prints its table only")]
     [TestCase("eval --model /nowhere/model.safetensors", "model file /nowhere/model.safetensors does not exist")]
-    [TestCase("train --model resnet21 --dataset synthetic", "unknown model 'resnet21'")]
+    [TestCase("train --arch resnet21 --dataset synthetic", "unknown model 'resnet21'")]
     [TestCase("train --dataset imagenet", "unknown data set 'imagenet'")]
     [TestCase("train --dataset synthetic --optimizer lion", "--optimizer must be one of")]
     [TestCase("info /nowhere.safetensors", "does not exist")]

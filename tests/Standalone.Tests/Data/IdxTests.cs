@@ -76,7 +76,8 @@ public sealed class IdxTests : ScratchDirectoryTest
 
     [TestCase(new byte[] { 1, 0, 8, 1, 0, 0, 0, 0 }, "offset 0", "magic number")]
     [TestCase(new byte[] { 0, 0, 0x0D, 1, 0, 0, 0, 0 }, "offset 2", "0x08 (unsigned byte), found 0x0d")]
-    [TestCase(new byte[] { 0, 0, 8, 0 }, "offset 3", "at least one dimension")]
+    [TestCase(new byte[] { 0, 0, 8, 0 }, "offset 3", "1 to 3 dimensions")]
+    [TestCase(new byte[] { 0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0x0F, 0xA0, 0, 0, 0x0F, 0xA0 }, "offset 8", "an image side of at most 1,024, found 4,000")]
     [TestCase(new byte[] { 0, 0, 8, 3, 0, 0, 0, 1 }, "offset 8", "3 dimension sizes")]
     [TestCase(new byte[] { 0, 0 }, "offset 0", "4-byte magic")]
     public void MalformedHeadersAreNamed(byte[] bytes, string offset, string expected)
