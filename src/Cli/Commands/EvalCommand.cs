@@ -36,8 +36,8 @@ internal static class EvalCommand
             var loaded = Checkpoint.LoadModel(path, parse.GetValue(arch), parse.GetValue(allowNonFinite));
             string name = parse.GetValue(dataset) ?? loaded.Data?.Dataset
                 ?? throw new ArgumentException($"{path} does not say which data set it was trained on: pass --dataset");
-            var images = DataCatalog.Load(name, parse.GetValue(data), train: which == "train");
             var info = loaded.Data ?? CommonOptions.InfoFromTrainingSplit(name, parse.GetValue(data));
+            var images = DataCatalog.Load(name, parse.GetValue(data), train: which == "train", (c, h, w, source) => info.RequireShape(c, h, w, source, path));
             info.RequireFits(images, path);
             var loader = new DataLoader(images, info.EvalLoader(parse.GetValue(batch)));
             var stats = ModelStats.Measure(loaded.Model, loader.Channels, loader.Height, loader.Width);
@@ -56,6 +56,8 @@ internal static class EvalCommand
             Console.WriteLine($"data      {name} ({which}, {result.Images} images, input {loader.Channels}×{loader.Height}×{loader.Width})");
             Console.WriteLine($"accuracy  {result.Accuracy:P2} ({result.Correct}/{result.Images})");
             Console.WriteLine($"loss      {result.Loss:F4}");
+            if (!double.IsFinite(result.Loss))
+                Console.Error.WriteLine($"warning: the loss is {result.Loss}: the model's outputs are not finite on some images, so its accuracy means little");
             Console.WriteLine($"params    {stats.Parameters:N0}");
             Console.WriteLine($"macs      {stats.Macs:N0} per image");
             if (parse.GetValue(json) is { } file)

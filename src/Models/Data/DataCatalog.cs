@@ -19,8 +19,20 @@ public static class DataCatalog
         ["mnist"] = "/usr/share/datasets/mnist",
     };
 
-    /// <summary>The training or test split of a named data set.</summary>
-    public static ImageDataset Load(string name, string? directory, bool train)
+    /// <summary>
+    /// The training or test split of a named data set. <paramref name="checkShape"/> (channels, height, width, source)
+    /// is called with the images' shape before their pixels are read where the format allows it (IDX), so data that
+    /// does not fit a model is refused before it is loaded.
+    /// </summary>
+    public static ImageDataset Load(string name, string? directory, bool train, Action<int, int, int, string>? checkShape = null)
+    {
+        var set = LoadSplit(name, directory, train, checkShape);
+        if (set.Count == 0) throw new InvalidDataException($"data set {set.Name} holds no images");
+        checkShape?.Invoke(set.Channels, set.Height, set.Width, set.Name);
+        return set;
+    }
+
+    private static ImageDataset LoadSplit(string name, string? directory, bool train, Action<int, int, int, string>? checkShape)
     {
         if (name == "synthetic")
         {
@@ -31,8 +43,8 @@ public static class DataCatalog
         string dir = Locate(name, directory);
         return name switch
         {
-            "fashion-mnist" => Mnist.Load(dir, train, Mnist.FashionClasses),
-            "mnist" => Mnist.Load(dir, train, Mnist.DigitClasses),
+            "fashion-mnist" => Mnist.Load(dir, train, Mnist.FashionClasses, checkShape),
+            "mnist" => Mnist.Load(dir, train, Mnist.DigitClasses, checkShape),
             "cifar10" => Cifar.Load(dir, train, 10),
             "cifar100" => Cifar.Load(dir, train, 100),
             "folder" => ImageFolder.Load(Path.Combine(dir, train ? "train" : "test")),

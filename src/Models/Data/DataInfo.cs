@@ -26,13 +26,19 @@ public sealed record DataInfo
     /// </summary>
     public void RequireFits(ImageDataset images, string modelPath)
     {
-        int height = Math.Max(images.Height, PadTo), width = Math.Max(images.Width, PadTo);
-        if (images.Channels != Input[0] || height != Input[1] || width != Input[2])
-            throw new ArgumentException($"{images.Name} gives {images.Channels}×{images.Height}×{images.Width} images" +
-                (PadTo > 0 ? $" ({images.Channels}×{height}×{width} after padding to {PadTo})" : "") +
-                $", but {modelPath} takes {string.Join("×", Input)} (channels×height×width)");
+        RequireShape(images.Channels, images.Height, images.Width, images.Name, modelPath);
         if (images.Classes.Count != Classes.Length)
             throw new ArgumentException($"{images.Name} has {images.Classes.Count} classes, but {modelPath} was trained on {Classes.Length}");
+    }
+
+    /// <summary>Throws ArgumentException unless images of this shape (before PadTo) give the model's input.</summary>
+    public void RequireShape(int channels, int imageHeight, int imageWidth, string source, string modelPath)
+    {
+        int height = Math.Max(imageHeight, PadTo), width = Math.Max(imageWidth, PadTo);
+        if (channels != Input[0] || height != Input[1] || width != Input[2])
+            throw new ArgumentException($"{source} gives {channels}×{imageHeight}×{imageWidth} images" +
+                (PadTo > 0 ? $" ({channels}×{height}×{width} after padding to {PadTo})" : "") +
+                $", but {modelPath} takes {string.Join("×", Input)} (channels×height×width)");
     }
 
     /// <summary>Loader options that reproduce this preparation (no augmentation, no shuffling).</summary>

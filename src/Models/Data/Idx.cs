@@ -15,8 +15,11 @@ public static class Idx
     public const int MaxSide = 1024;
     public const long MaxBytes = 1L << 30;
 
-    /// <summary>The dimensions and the bytes of an IDX file of unsigned bytes (gzip'd or raw).</summary>
-    public static (int[] Dims, byte[] Data) Read(string path)
+    /// <summary>
+    /// The dimensions and the bytes of an IDX file of unsigned bytes (gzip'd or raw); <paramref name="checkDims"/> sees
+    /// the dimensions before the data is read (and may throw).
+    /// </summary>
+    public static (int[] Dims, byte[] Data) Read(string path, Action<int[]>? checkDims = null)
     {
         using var file = InputFile.OpenRead(path, "IDX file");
         bool gzipped = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
@@ -24,7 +27,7 @@ public static class Idx
         using Stream stream = gzipped ? new GZipStream(file, CompressionMode.Decompress) : file;
         try
         {
-            return Read(path, stream);
+            return Read(path, stream, checkDims);
         }
         catch (InvalidDataException e) when (gzipped && !e.Message.StartsWith("IDX file", StringComparison.Ordinal))
         {
@@ -32,7 +35,7 @@ public static class Idx
         }
     }
 
-    private static (int[] Dims, byte[] Data) Read(string path, Stream stream)
+    private static (int[] Dims, byte[] Data) Read(string path, Stream stream, Action<int[]>? checkDims)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -58,6 +61,7 @@ public static class Idx
         }
         if (count > MaxBytes)
             throw Error(path, 4, $"at most {MaxBytes:N0} data bytes, but dimensions [{string.Join(", ", dims)}] announce {count:N0}");
+        checkDims?.Invoke(dims);
         var data = new byte[count];
         long available = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
         if (available < count)

@@ -11,12 +11,15 @@ public static class Mnist
     public static readonly IReadOnlyList<string> DigitClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     /// <summary>The training (60,000) or test (10,000) split found in directory.</summary>
-    public static ImageDataset Load(string directory, bool train, IReadOnlyList<string> classes)
+    public static ImageDataset Load(string directory, bool train, IReadOnlyList<string> classes, Action<int, int, int, string>? checkShape = null)
     {
         string prefix = train ? "train" : "t10k";
         string images = FindFile(directory, $"{prefix}-images-idx3-ubyte");
         string labels = FindFile(directory, $"{prefix}-labels-idx1-ubyte");
-        var (imageDims, pixels) = Idx.Read(images);
+        var (imageDims, pixels) = Idx.Read(images, dims =>
+        {
+            if (dims.Length == 3) checkShape?.Invoke(1, dims[1], dims[2], images);
+        });
         var (labelDims, labelBytes) = Idx.Read(labels);
         if (imageDims.Length != 3) throw new InvalidDataException($"IDX file {images}: expected images [N, H, W], found dimensions [{string.Join(", ", imageDims)}]");
         if (labelDims.Length != 1) throw new InvalidDataException($"IDX file {labels}: expected labels [N], found dimensions [{string.Join(", ", labelDims)}]");

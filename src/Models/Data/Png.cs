@@ -30,7 +30,7 @@ public static partial class Png
     }
 
     /// <summary>The largest width or height decoded: a few header bytes must not ask for gigabytes.</summary>
-    public const int MaxSide = 8192;
+    public const int MaxSide = 4096;
 
     /// <summary>Reads and decodes a PNG file (a regular file of at most 256 MiB).</summary>
     public static PngImage Read(string path) => Decode(InputFile.ReadAllBytes(path, "image file", 256 << 20), path);
