@@ -50,6 +50,7 @@ internal static class PruneCommand
         var finetuneSteps = new Option<int>("--finetune-steps") { HelpName = "N", Description = "Total fine-tuning budget in steps, rounds between pruning steps included; the final phase gets the rest (overrides --finetune-epochs; 0: off).", DefaultValueFactory = _ => defaults.FineTuneSteps };
         var distillAlpha = new Option<double>("--distill-alpha") { HelpName = "A", Description = "Distil from the unpruned model while fine-tuning: weight of the soft targets, (1 − A)·CE + A·T²·KL (0: off).", DefaultValueFactory = _ => defaults.DistillAlpha };
         var distillTemperature = new Option<double>("--distill-temperature") { HelpName = "T", Description = "Distillation temperature.", DefaultValueFactory = _ => defaults.DistillTemperature };
+        var batchSize = new Option<int>("--batch-size") { HelpName = "B", Description = "Images per fine-tuning step.", DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double>("--lr") { HelpName = "LR", Description = "Fine-tuning learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var curveImages = new Option<int>("--curve-images") { HelpName = "N", Description = "Test images for the accuracy points along the run (0: none).", DefaultValueFactory = _ => defaults.CurveImages };
         var testImages = new Option<int>("--test-images") { HelpName = "N", Description = "Evaluate on the first N test images only (0: all) — for quick trials.", DefaultValueFactory = _ => 0 };
@@ -60,7 +61,7 @@ internal static class PruneCommand
         {
             model, data, criterion, schedule, targetMacs, targetParams, ratio, ranking, output, seed, ignore, minChannels, roundTo, layerRatio, normalization, maxLayerRatio,
             scoreBatches, scoreBatchSize, perClass, igSteps, igPath, igNorm, randomGradient, normalizeGradient, progressiveSteps, progressiveTune, step, iterativeSteps,
-            entwinedFraction, entwinedSteps, epochs, finetuneSteps, lr, distillAlpha, distillTemperature, curveImages, testImages, noThroughput, resume, force,
+            entwinedFraction, entwinedSteps, epochs, finetuneSteps, batchSize, lr, distillAlpha, distillTemperature, curveImages, testImages, noThroughput, resume, force,
         };
         command.SetAction(parse =>
         {
@@ -113,6 +114,7 @@ internal static class PruneCommand
                 DistillAlpha = parse.GetValue(distillAlpha),
                 DistillTemperature = parse.GetValue(distillTemperature),
                 LearningRate = parse.GetValue(lr),
+                BatchSize = parse.GetValue(batchSize),
                 CurveImages = parse.GetValue(curveImages),
                 TestImages = parse.GetValue(testImages),
                 MeasureThroughput = !parse.GetValue(noThroughput),

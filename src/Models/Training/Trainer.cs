@@ -259,7 +259,7 @@ public sealed class Trainer
         try
         {
             using var doc = JsonDocument.Parse(line);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("epoch", out var e) && e.TryGetInt32(out int epoch) ? epoch : null;
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("epoch", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int epoch) ? epoch : null;
         }
         catch (JsonException) { return null; }
     }

@@ -114,6 +114,7 @@ public sealed record PruneOptions
         if (IterativeSteps < 0 || EntwinedSteps < 0 || !(FineTuneEpochs >= 0) || double.IsInfinity(FineTuneEpochs)) throw new ArgumentException($"fine-tuning steps and epochs must be finite and ≥ 0, got --finetune-epochs {FineTuneEpochs}");
         if (FineTuneSteps < 0) throw new ArgumentException($"--finetune-steps must be ≥ 0, got {FineTuneSteps}");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr must be a positive, finite number, got {LearningRate}");
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be ≥ 1, got {BatchSize}");
         if (CurveImages < 0) throw new ArgumentException($"--curve-images must be ≥ 0, got {CurveImages}");
         if (TestImages < 0) throw new ArgumentException($"--test-images must be ≥ 0 (0: all), got {TestImages}");
         if (Target == null) throw new ArgumentException("a pruning target is needed (--target-macs, --target-params or --ratio)");
