@@ -149,8 +149,9 @@ public static class PruneJob
     /// <summary>Inference images/s of the baseline and the pruned model, in three interleaved rounds at the end of the run.</summary>
     private static Throughput MeasureSpeed(Models.Nn.Module baseline, Models.Nn.Module pruned, int c, int h, int w)
     {
-        var rates = InferenceSpeed.Interleaved([(baseline, c, h, w), (pruned, c, h, w)]);
-        return new Throughput(rates[0], rates[1], 256);
+        // Baseline and pruned alternately, round after round, so that drift in the machine's speed falls on both.
+        var (rates, spread) = InferenceSpeed.InterleavedWithSpread([(baseline, c, h, w), (pruned, c, h, w)]);
+        return new Throughput(rates[0], rates[1], 256, spread);
     }
 
     /// <summary>Every choice the run made, as the report's options table.</summary>

@@ -71,7 +71,7 @@ internal static class PruneCommand
                 CommonOptions.WarnIgnoredWithResume(parse, command, resume);
                 Console.WriteLine($"resuming {resumeDir}: {saved.Options.Criterion} ({PruneOptions.ScheduleName(saved.Options.ResolvedSchedule)}) on {saved.ModelPath}, " +
                     $"phase {saved.Phase}, {saved.Pruned.Length} groups pruned, {saved.TunerSteps} fine-tuning steps done");
-                return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(), cancel), resumeDir);
+                return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(saved.Options.CurveImages), cancel), resumeDir);
             }
             string rankingName = parse.GetValue(ranking)!;
             if (rankingName is not ("cost" or "global" or "layer")) throw new ArgumentException($"--ranking must be cost, global or layer, got '{rankingName}'");
@@ -125,7 +125,7 @@ internal static class PruneCommand
             PruneJob.CheckOutputDirectory(outDir, parse.GetValue(force));
             Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
 
-            return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(), cancel), outDir);
+            return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(options.CurveImages), cancel), outDir);
         });
         return command;
     }
@@ -184,18 +184,20 @@ internal static class PruneCommand
     private static void Print(PruneReport r)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"",-28}{"accuracy",10}{"params",14}{"MACs",16}");
+        Console.WriteLine($"{"(full test set)",-28}{"accuracy",10}{"params",14}{"MACs",16}");
         Console.WriteLine($"{"baseline",-28}{r.Baseline.Accuracy,10:P2}{r.Baseline.Params,14:N0}{r.Baseline.Macs,16:N0}");
         Console.WriteLine($"{"pruned, before fine-tuning",-28}{r.AccuracyBeforeFinetune,10:P2}");
         Console.WriteLine($"{"pruned, fine-tuned",-28}{r.Pruned.Accuracy,10:P2}{r.Pruned.Params,14:N0}{r.Pruned.Macs,16:N0}");
         Console.WriteLine($"removed: {1 - (double)r.Pruned.Macs / r.Baseline.Macs:P1} of the MACs, {1 - (double)r.Pruned.Params / r.Baseline.Params:P1} of the parameters; accuracy {100 * (r.Pruned.Accuracy - r.Baseline.Accuracy):+0.00;-0.00} points");
-        if (r.Throughput is { } t) Console.WriteLine($"inference: {t.BaselineImagesPerSecond:N0} → {t.PrunedImagesPerSecond:N0} images/s ({t.Speedup:F2}×)");
+        if (r.Throughput is { } t)
+            Console.WriteLine($"inference: {t.BaselineImagesPerSecond:N0} → {t.PrunedImagesPerSecond:N0} images/s ({t.Speedup:F2}×, baseline and pruned measured alternately)" +
+                (t.Trustworthy ? "" : $"; not trustworthy: the machine's speed varied by {t.Spread:P0} between rounds (is something else running?)"));
         Console.WriteLine($"time: {r.Timings.Total:F0} s (scoring {r.Timings.Scoring:F0} s, fine-tuning {r.Timings.FineTuning:F0} s, evaluation {r.Timings.Evaluation:F0} s)");
         Console.WriteLine($"wrote {r.Files.Model}, {r.Files.Onnx}, {r.Files.Report}, {r.Files.Markdown}, {string.Join(", ", r.Files.Charts.Select(Path.GetFileName))}");
     }
 
     /// <summary>Phases and curve points as lines; progress at most every few seconds.</summary>
-    private sealed class LineObserver : IPruneObserver
+    private sealed class LineObserver(int curveImages) : IPruneObserver
     {
         private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
         private double _lastProgress;
@@ -210,6 +212,6 @@ internal static class PruneCommand
         }
 
         public void Point(CurvePoint p) =>
-            Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}]   {p.Label}: {p.MacsRemoved:P1} MACs removed, accuracy {p.Accuracy:P2}");
+            Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}]   {p.Label}: {p.MacsRemoved:P1} MACs removed, accuracy {p.Accuracy:P2} on the first {curveImages:N0} test images (a subset)");
     }
 }

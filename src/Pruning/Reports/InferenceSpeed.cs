@@ -48,13 +48,22 @@ public static class InferenceSpeed
     /// Images/s of several models measured in turn, round after round, each the median of its rounds, so that the
     /// machine's drift falls on all of them alike.
     /// </summary>
-    public static double[] Interleaved(IReadOnlyList<(Module Model, int Channels, int Height, int Width)> models, int rounds = 3, int repetitions = 3)
+    public static double[] Interleaved(IReadOnlyList<(Module Model, int Channels, int Height, int Width)> models, int rounds = 3, int repetitions = 3) =>
+        InterleavedWithSpread(models, rounds, repetitions).Rates;
+
+    /// <summary>
+    /// As <see cref="Interleaved"/>, with the largest spread of any model's rounds ((max − min) / median): a busy or
+    /// throttling machine shows as a large spread, and a ratio of such figures is not to be trusted.
+    /// </summary>
+    public static (double[] Rates, double Spread) InterleavedWithSpread(IReadOnlyList<(Module Model, int Channels, int Height, int Width)> models, int rounds = 3, int repetitions = 3)
     {
         if (rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, got {rounds}");
         var rates = models.Select(_ => new List<double>()).ToList();
         for (int round = 0; round < rounds; round++)
             for (int i = 0; i < models.Count; i++)
                 rates[i].Add(ImagesPerSecond(models[i].Model, models[i].Channels, models[i].Height, models[i].Width, repetitions: repetitions));
-        return rates.Select(r => r.Order().ElementAt(r.Count / 2)).ToArray();
+        var medians = rates.Select(r => r.Order().ElementAt(r.Count / 2)).ToArray();
+        double spread = rates.Select((r, i) => (r.Max() - r.Min()) / medians[i]).Max();
+        return (medians, spread);
     }
 }

@@ -13,9 +13,15 @@ public sealed record CurvePoint(string Label, double MacsRemoved, double ParamsR
 
 public sealed record Timings(double Scoring, double FineTuning, double Evaluation, double Total);
 
-public sealed record Throughput(double BaselineImagesPerSecond, double PrunedImagesPerSecond, int BatchSize)
+/// <param name="Spread">The largest spread of either model's interleaved rounds ((max − min) / median).</param>
+public sealed record Throughput(double BaselineImagesPerSecond, double PrunedImagesPerSecond, int BatchSize, double Spread = 0)
 {
+    /// <summary>Rounds that differ by more than this are the machine's noise, not the models' difference.</summary>
+    public const double TrustworthySpread = 0.15;
+
     public double Speedup => PrunedImagesPerSecond / BaselineImagesPerSecond;
+
+    public bool Trustworthy => Spread <= TrustworthySpread;
 }
 
 public sealed record ReportFiles(string Model, string? Onnx, string Report, string Markdown, IReadOnlyList<string> Charts);
