@@ -30,8 +30,10 @@ public static class ReportWriter
         md.AppendLine(c, $"| pruned, fine-tuned | {r.Pruned.Accuracy:P2} | {r.Pruned.Params:N0} ({1 - (double)r.Pruned.Params / r.Baseline.Params:P1} removed) | {r.Pruned.Macs:N0} ({1 - (double)r.Pruned.Macs / r.Baseline.Macs:P1} removed) |");
         md.AppendLine();
         if (r.Throughput is { } t)
-            md.AppendLine(c, $"Inference on this machine (batch {t.BatchSize}, baseline and pruned measured alternately): baseline {t.BaselineImagesPerSecond:N0} images/s, pruned {t.PrunedImagesPerSecond:N0} images/s — **{t.Speedup:F2}×**" +
-                (t.Trustworthy ? "." : $" (not trustworthy: the machine's speed varied by {t.Spread:P0} between rounds).")).AppendLine();
+        {
+            string trust = t.Trustworthy ? "." : string.Create(c, $" (not trustworthy: the machine's speed varied by {t.Spread:P0} between rounds).");
+            md.AppendLine(c, $"Inference on this machine (batch {t.BatchSize}, baseline and pruned measured alternately): baseline {t.BaselineImagesPerSecond:N0} images/s, pruned {t.PrunedImagesPerSecond:N0} images/s — **{t.Speedup:F2}×**{trust}").AppendLine();
+        }
         md.AppendLine(c, $"Wall time {r.Timings.Total:F0} s: scoring {r.Timings.Scoring:F0} s, fine-tuning {r.Timings.FineTuning:F0} s, evaluation {r.Timings.Evaluation:F0} s.");
         md.AppendLine();
         foreach (var chart in r.Files.Charts) md.AppendLine(c, $"![{Path.GetFileNameWithoutExtension(chart)}]({Path.GetFileName(chart)})");
