@@ -1,4 +1,4 @@
-// `standalone prune`: structured pruning of a trained model file by one criterion and schedule (ALGORITHMS.md).
+// `standalone prune`: structured pruning of a trained model file by one criterion and schedule (docs/algorithms.md).
 // With no flags it prunes the shipped ResNet-20 Fashion-MNIST model to half its MACs with the measured best
 // configuration (L1, global ranking of layer-mean-normalised scores, one shot, 9 epochs of fine-tuning). Writes
 // the compacted model, report.json and report.md into --out (default runs/prune-<timestamp>/) and prints a table.

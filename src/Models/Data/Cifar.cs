@@ -1,4 +1,4 @@
-// Reads the binary versions of CIFAR-10 and CIFAR-100 (FORMATS.md, "Data sets"). A record is the label byte(s)
+// Reads the binary versions of CIFAR-10 and CIFAR-100 (docs/formats.md, "Data sets"). A record is the label byte(s)
 // then 3,072 pixel bytes already planar (1,024 R, 1,024 G, 1,024 B, each 32×32 row-major), so pixels copy straight
 // into ImageDataset's [N, 3, 32, 32] layout.
 using Standalone.Models.IO;

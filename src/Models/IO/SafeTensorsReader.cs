@@ -1,4 +1,4 @@
-// Reads safetensors files (FORMATS.md): [u64 little-endian N][N bytes of UTF-8 JSON header][data buffer].
+// Reads safetensors files (docs/formats.md): [u64 little-endian N][N bytes of UTF-8 JSON header][data buffer].
 // Validation is strict and happens before any tensor is built: a checkpoint that loads "mostly" is worse than one
 // that does not load, so every problem is reported with the file name and what was expected.
 // F32, F64, I32 and I64 load as themselves; F16 and BF16 are widened to Float32; other dtypes are refused.

@@ -1,4 +1,4 @@
-// Writes safetensors files (FORMATS.md): tensors packed back to back in the given order, the JSON header padded
+// Writes safetensors files (docs/formats.md): tensors packed back to back in the given order, the JSON header padded
 // with spaces to a multiple of 8 bytes (so the data buffer starts aligned), little-endian, written atomically.
 using System.Buffers;
 using System.Buffers.Binary;

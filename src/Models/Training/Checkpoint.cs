@@ -1,4 +1,4 @@
-// Model files and training checkpoints, both safetensors (FORMATS.md) with PyTorch state-dict keys:
+// Model files and training checkpoints, both safetensors (docs/formats.md) with PyTorch state-dict keys:
 //   model file        the state dict + "__metadata__" {standalone.model: ModelSpec JSON, standalone.data: DataInfo JSON,
 //                     any extra entries (e.g. standalone.metrics)}
 //   training check-   the same plus the optimizer state as "optimizer/<parameter>/<state>" tensors and

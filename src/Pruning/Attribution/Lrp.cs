@@ -1,4 +1,4 @@
-// LRP relevance (Yeom et al., "Pruning by Explaining", 2021; ALGORITHMS.md "LRP relevance") over any model the tape
+// LRP relevance (Yeom et al., "Pruning by Explaining", 2021; docs/algorithms.md "LRP relevance") over any model the tape
 // records. One forward pass is traced (ModelTrace, evaluation mode); the relevance starts at the logits (1 at the true
 // or predicted class) and is walked back through the trace's nodes in reverse order, one rule per op (LrpRules), with
 // no per-architecture code: residual branches simply accumulate the relevance their consumers hand back. A batch

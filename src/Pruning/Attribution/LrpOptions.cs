@@ -1,4 +1,4 @@
-// The choices an LRP pass runs with (ALGORITHMS.md, "LRP relevance"): the ε of the Linear ε-rule, the stabiliser of
+// The choices an LRP pass runs with (docs/algorithms.md, "LRP relevance"): the ε of the Linear ε-rule, the stabiliser of
 // the z⁺ rule, the residual split and the average pools, the input normalisation and pixel range from which the
 // z^B bounds of the first conv are derived, and where the relevance starts.
 namespace Standalone.Pruning.Attribution;

@@ -1,4 +1,4 @@
-// The LRP rules of ALGORITHMS.md as tensor operations, one method per rule. Each takes the relevance R at a layer's
+// The LRP rules of docs/algorithms.md as tensor operations, one method per rule. Each takes the relevance R at a layer's
 // output and the forward values it needs, and returns the relevance at the layer's input. Notation: z_ij is input
 // i's contribution to output j, z_j = Σ_i z_ij, and every rule has the form R_i = Σ_j z_ij / z_j · R_j. The sum over j
 // is the layer's backward product (transposed conv, Wᵀ, pool backward), so R_i = x_i · backward(s)_i with

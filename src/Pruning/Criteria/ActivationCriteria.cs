@@ -1,5 +1,5 @@
 // Criteria from one forward + backward pass per batch, reading each producing layer's activation a (its batch-norm
-// output, or the conv output when no batch norm follows) and the gradient δa reaching it (ALGORITHMS.md):
+// output, or the conv output when no batch norm follows) and the gradient δa reaching it (docs/algorithms.md):
 //   gradient    |mean over samples, h, w of δa_c|
 //   taylor      |Σ_s z_{s,c}| / M         with z_{s,c} = Σ_{h,w} a·δa   (Molchanov 2017: signed sum, then abs)
 //   taylor-abs  mean_s |z_{s,c}|          taylor-sq  mean_s z_{s,c}²   (Sapkota & Bhattarai)

@@ -1,4 +1,4 @@
-// The gradient that seeds a scoring backward pass at the logits, per sample (ALGORITHMS.md):
+// The gradient that seeds a scoring backward pass at the logits, per sample (docs/algorithms.md):
 //   labelled  ∂CE/∂logits = softmax(logits) − onehot(label)   (the per-sample loss gradient, no 1/N)
 //   random    g ~ N(0, I), normalised to unit L2 norm per sample (no labels, no loss; Sapkota & Bhattarai)
 // With normalisation each sample's row is divided by its L2 norm + 1e-5 so that every sample weighs the same

@@ -1,4 +1,4 @@
-// The contract every importance criterion meets (ALGORITHMS.md): given the dependency graph, the current mask and
+// The contract every importance criterion meets (docs/algorithms.md): given the dependency graph, the current mask and
 // a source of scoring batches, return one score per group — higher means more important, kept longer. A group's
 // score is the sum of its members' (each producing layer's channel) scores. Groups already pruned, and groups
 // outside the units asked for, are NaN.

@@ -1,4 +1,4 @@
-// SInGE (Yvinec et al., NeurIPS 2022) as ALGORITHMS.md defines it: integrated gradients along the path that scales a
+// SInGE (Yvinec et al., NeurIPS 2022) as docs/algorithms.md defines it: integrated gradients along the path that scales a
 // channel's parameters P_c = [W[c], b[c], γ_c, β_c] from their value (μ = 1) to removal (μ = 0):
 //   A_c = P_c ⊙ (1/S) Σ_{k=1..S} ∇_{P_c} L(θ(k/S)),   score = ‖A_c‖₂ (or ‖A_c‖₁)
 // L is the labelled cross-entropy (batch mean) in evaluation mode, so μ = 0 really removes the channel. The `layer`

@@ -1,6 +1,6 @@
 // Which groups are pruned, and the masked model that follows from it. Masking a group zeroes, for every producer
 // channel, the filter W[c] and bias b[c], and for every batch norm on it γ_c and β_c — all four together: zeroing
-// only W[c] would leak ReLU(β_c) through the BN (ALGORITHMS.md). A masked channel then outputs exactly zero in
+// only W[c] would leak ReLU(β_c) through the BN (docs/algorithms.md). A masked channel then outputs exactly zero in
 // training and evaluation mode, which is why compaction reproduces the masked model. Fine-tuning re-applies the
 // mask after every optimizer step (gradients reach γ and β of a masked channel) and clears the optimizer state of
 // masked entries so momentum cannot revive them.

@@ -1,4 +1,4 @@
-// What a pruning run reports (ALGORITHMS.md "What to report"): model, data, criterion with every option, schedule,
+// What a pruning run reports (docs/algorithms.md "What to report"): model, data, criterion with every option, schedule,
 // seed; parameters and MACs before and after (after compaction); accuracy before pruning, after pruning without
 // fine-tuning and after fine-tuning; wall time by phase; per-layer widths; the accuracy-vs-MACs points along the
 // run; measured inference throughput; the files written. Serialised as snake_case JSON (report.json).

@@ -1,4 +1,4 @@
-// The backend contract: the narrow set of primitives every device implements (DESIGN.md "Tensor and backends").
+// The backend contract: the narrow set of primitives every device implements (docs/architecture.md "Tensor and backends").
 // Everything composite (softmax, losses, linear, optimizers) is written once above it in Tensor ops.
 //
 // Conventions:

@@ -1,4 +1,4 @@
-// Operations are data (STYLE.md habit 2): enums name the element-wise and reduction ops, and each backend
+// Operations are data (docs/architecture.md, "Habits"): enums name the element-wise and reduction ops, and each backend
 // finds its kernel by name. Adding an op means one enum value and one kernel per backend, no new methods.
 namespace Standalone.Backends;
 

@@ -1,6 +1,6 @@
 // A minimal, independent reader of the ONNX files the exporter writes, for the tests: the protobuf wire format
 // decoded field by field (varints, fixed32, length-delimited; repeated integers packed or not), then the parts of
-// ModelProto that FORMATS.md lists mapped into records. It shares no code with the writer, so a field number or
+// ModelProto that docs/formats.md lists mapped into records. It shares no code with the writer, so a field number or
 // wire type the writer gets wrong shows up here.
 using System.Buffers.Binary;
 using System.Text;

@@ -26,12 +26,12 @@ public class ModelStatsTests
         // ResNet-20 convs at 3×32×32: stem 32²·16·3·9 = 442,368; stage 1, six 16→16 convs at 32²: 6·2,359,296;
         // stages 2 and 3, one strided conv (16²·32·16·9 = 8²·64·32·9 = 1,179,648) + five convs of 2,359,296 each;
         // fc 64·10 = 640. Sum 40,551,040. ResNet-56 has 18 convs per stage: 442,368 + 18·2,359,296
-        // + 2·(1,179,648 + 17·2,359,296) + 640 = 125,485,696. Parameters: FORMATS.md (269,722 and 853,018).
+        // + 2·(1,179,648 + 17·2,359,296) + 640 = 125,485,696. Parameters: docs/formats.md (269,722 and 853,018).
         var r20 = Measure(new ResNetCifar(20, shortcut: ShortcutKind.ZeroPad), 32);
         Assert.That((r20.Parameters, r20.Macs), Is.EqualTo((269_722L, 40_551_040L)));
         var r56 = Measure(new ResNetCifar(56, shortcut: ShortcutKind.ZeroPad), 32);
         Assert.That((r56.Parameters, r56.Macs), Is.EqualTo((853_018L, 125_485_696L)));
-        // FORMATS.md quotes 40.8M / 125.8M MACs for shortcut A; under this convention A gives 40.55M / 125.49M (the
+        // docs/formats.md quotes 40.8M / 125.8M MACs for shortcut A; under this convention A gives 40.55M / 125.49M (the
         // numbers of the pruning literature, e.g. HRank's 125.49M for ResNet-56). The 40.8M matches ResNet-20 with
         // shortcut B, whose two 1×1 projections add 16²·32·16 + 8²·64·32 = 262,144 MACs (see the next test).
         Assert.That((Millions(r20.Macs), Millions(r56.Macs)), Is.EqualTo((40.6, 125.5)));

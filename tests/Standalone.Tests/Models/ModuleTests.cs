@@ -17,7 +17,7 @@ public class ModuleTests
         Assert.That(keys, Does.Not.Contain("layer1.0.downsample.0.weight"));
         // 9 blocks × 2 convs + stem + 2 downsample convs = 21 convs; each followed by BN (5 entries) → 126, + fc (2) = 128.
         Assert.That(keys, Has.Count.EqualTo(21 + 21 * 5 + 2));
-        // FORMATS.md: ResNet-20 with shortcut A at 3 input channels has 269,722 parameters. One input channel removes
+        // docs/formats.md: ResNet-20 with shortcut A at 3 input channels has 269,722 parameters. One input channel removes
         // 16·2·9 = 288 stem weights; shortcut B adds two 1×1 convs (16·32 + 32·64 = 2,560) and their BNs (2·32 + 2·64 = 192).
         Assert.That(model.ParameterCount(), Is.EqualTo(269_722 - 288 + 2_560 + 192));
     }

@@ -1,6 +1,6 @@
 // State-dict keys and shapes, in order, against torchvision's (data/reference/torchvision_keys.json, written by
 // data/reference/make_torchvision_keys.py): a checkpoint saved by torchvision loads here key for key, and back.
-// Also the parameter counts the script printed (FORMATS.md: resnet18 11,689,512, vgg16_bn 138,365,992).
+// Also the parameter counts the script printed (docs/formats.md: resnet18 11,689,512, vgg16_bn 138,365,992).
 using System.Text.Json;
 using Standalone.Models.Nn;
 using Standalone.Models.Zoo;

@@ -32,7 +32,7 @@ public class ZooTests
         Assert.That(Error(new ModelSpec { Architecture = "resnet20", Shortcut = "C" }), Does.Contain("shortcut 'C' is not built (expected A or B)"));
         Assert.That(Error(new ModelSpec { Architecture = "resnet18", Shortcut = "A" }), Does.Contain("always project"));
         Assert.That(Error(new ModelSpec { Architecture = "resnet21" }), Does.Contain("unknown model 'resnet21'"));
-        Assert.That(Error(new ModelSpec { Architecture = "vgg16", WidthMultiplier = 0 }), Does.Contain("width multiplier must be a positive number"));
+        Assert.That(Error(new ModelSpec { Architecture = "vgg16", WidthMultiplier = 0 }), Does.Contain("the width multiplier must be in (0, 4]"));
     }
 
     [Test]

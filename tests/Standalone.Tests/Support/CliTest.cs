@@ -29,10 +29,10 @@ public abstract class CliTest : ScratchDirectoryTest
         Tensor.DefaultBackend = Standalone.Backends.Cpu.CpuBackend.Instance; // --device changes it for the process
     }
 
-    /// <summary>Runs the command and asserts that it fails with exit code 1 and one "error:" line containing expected.</summary>
-    protected void AssertOneSentenceError(string[] args, string expected)
+    /// <summary>Runs the command and asserts that it fails with the exit code (1 unless given) and one "error:" line containing expected.</summary>
+    protected void AssertOneSentenceError(string[] args, string expected, int exitCode = ExitCodes.Failure)
     {
-        Assert.That(Program.Main(args), Is.EqualTo(1), Out.ToString());
+        Assert.That(Program.Main(args), Is.EqualTo(exitCode), Out.ToString() + Error);
         var lines = Error.ToString().Trim().Split('\n');
         Assert.That(lines, Has.Length.EqualTo(1), Error.ToString());
         Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));

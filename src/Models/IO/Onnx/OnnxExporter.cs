@@ -1,7 +1,7 @@
 // ONNX export of any model the engine runs (every zoo network, pruned or not): one forward pass is recorded
 // (ModelTrace, evaluation mode) and each tape node becomes the ONNX node that computes the same thing (OnnxOps), so
 // there is no per-architecture code — a pruned layer is exported at the width its weights have, and a zero-pad
-// shortcut at the padding it applies. The file is an ONNX ModelProto, IR version 7, opset 13 (FORMATS.md):
+// shortcut at the padding it applies. The file is an ONNX ModelProto, IR version 7, opset 13 (docs/formats.md):
 //   input  "input"  float [batch, C, H, W]  (batch is symbolic; C, H, W are the size the model was exported for)
 //   output "logits" float [batch, classes]
 //   initializers named by state-dict keys ("layer1.0.conv1.weight", "bn1.running_mean"), raw little-endian data;

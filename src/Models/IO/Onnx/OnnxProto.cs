@@ -1,5 +1,5 @@
 // The ONNX messages the exporter writes, built as protobuf messages with the field numbers of onnx.proto
-// (FORMATS.md lists them): ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto (with
+// (docs/formats.md lists them): ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto (with
 // TypeProto and TensorShapeProto inside) and the StringStringEntryProto of metadata_props.
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;

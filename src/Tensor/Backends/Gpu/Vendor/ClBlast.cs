@@ -1,6 +1,6 @@
 // CLBlast (libclblast.so.1), the optional tuned OpenCL BLAS: only CLBlastSgemm, bound through a function pointer
 // after NativeLibrary.TryLoad so that a machine without CLBlast never fails — the backend then runs its own GEMM
-// kernel (DESIGN.md: vendor libraries are used when found at run time, always with an own-kernel fallback).
+// kernel (docs/architecture.md: vendor libraries are used when found at run time, always with an own-kernel fallback).
 // CLBlast runs on the caller's queue and context, so its work is ordered with the backend's own kernels.
 using System.Runtime.InteropServices;
 

@@ -1,6 +1,6 @@
 // cuBLAS (libcublas.so.*), the optional NVIDIA BLAS: only handle management and SGEMM, bound through function pointers
 // after loading the newest copy this machine has (NativeProbe), so that a machine without cuBLAS never fails — the
-// backend then runs its own GEMM kernel (DESIGN.md: vendor libraries are used when found, always with a fallback).
+// backend then runs its own GEMM kernel (docs/architecture.md: vendor libraries are used when found, always with a fallback).
 // cuBLAS works in the context current on the calling thread (the device's primary context) and, after SetStream, on
 // the backend's stream, so its work is ordered with the backend's own kernels.
 //
