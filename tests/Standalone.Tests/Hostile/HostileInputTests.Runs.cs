@@ -158,6 +158,17 @@ public sealed partial class HostileInputTests
             ["prune"] = () => ["prune", "--model", _model, "--data", _folder, "--finetune-steps", "1", "--curve-images", "0", "--no-throughput", "--score-batch-size", "4", "--batch-size", "4", "--out", Out()],
             ["sweep"] = () => ["sweep", "--model", _model, "--data", _folder, "--fractions", "0.5", "--criteria", "l1", "--out", Out()],
         };
+        // Relative paths among the values ("nonsense", "-1") land in a working directory of this test's own.
+        string previous = Directory.GetCurrentDirectory(), work = Path.Combine(Scratch, "cwd");
+        Directory.CreateDirectory(work);
+        Directory.SetCurrentDirectory(work);
+        try { RunCommandLines(harness, bases, fifo); }
+        finally { Directory.SetCurrentDirectory(previous); }
+        Finish(harness, 500);
+    }
+
+    private static void RunCommandLines(HostileHarness harness, Dictionary<string, Func<string[]>> bases, string fifo)
+    {
         string[] numbers = ["nan", "inf", "-inf", "-1", "1e400", "99999999999", "abc", ""];
         string[] words = ["", "nonsense", "/dev/zero", fifo, "/nowhere/x", "-1"];
         var root = Program.BuildRoot();
@@ -180,6 +191,5 @@ public sealed partial class HostileInputTests
         }
         foreach (string[] args in new[] { new[] { "trian" }, ["train", "--model", "resnet20"], ["eval", "--bach-size", "4"], ["--device", "tpu", "eval"], ["eval", "--device"], [] })
             harness.Run(new(string.Join(' ', args), args, Expect.Error));
-        Finish(harness, 500);
     }
 }
