@@ -168,6 +168,8 @@ public static class PruneJob
             ["max_layer_ratio"] = o.Selection.MaxLayerRatio.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
             ["round_to"] = o.Selection.RoundTo.ToString(),
             ["ignored_layers"] = o.Ignore.Count == 0 ? "none" : string.Join(", ", o.Ignore),
+            ["evaluated_on"] = (o.TestImages > 0 ? $"the first {o.TestImages} test images (a subset)" : "the full test set") +
+                (o.CurveImages > 0 ? $"; points along the run on the first {o.CurveImages}" : ""),
             ["scoring_data"] = o.ScorePerClass > 0 ? $"{o.ScorePerClass} training images per class (fixed)" : $"{o.ScoreBatches} fresh training batches of {o.ScoreBatchSize} per scoring",
             ["scoring_mode"] = "evaluation (batch norm on running statistics)",
             ["fine_tune"] = $"SGD lr {o.LearningRate} momentum {o.Momentum} wd {o.WeightDecay}, batch {o.BatchSize}, crop padding {o.CropPadding}, flip {o.HorizontalFlip}; " +

@@ -71,7 +71,7 @@ internal static class PruneCommand
                 CommonOptions.WarnIgnoredWithResume(parse, command, resume);
                 Console.WriteLine($"resuming {resumeDir}: {saved.Options.Criterion} ({PruneOptions.ScheduleName(saved.Options.ResolvedSchedule)}) on {saved.ModelPath}, " +
                     $"phase {saved.Phase}, {saved.Pruned.Length} groups pruned, {saved.TunerSteps} fine-tuning steps done");
-                return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(saved.Options.CurveImages), cancel), resumeDir);
+                return Execute(cancel => PruneJob.Resume(resumeDir, new LineObserver(saved.Options.CurveImages), cancel), resumeDir, saved.Options.TestImages);
             }
             string rankingName = parse.GetValue(ranking)!;
             if (rankingName is not ("cost" or "global" or "layer")) throw new ArgumentException($"--ranking must be cost, global or layer, got '{rankingName}'");
@@ -125,13 +125,13 @@ internal static class PruneCommand
             PruneJob.CheckOutputDirectory(outDir, parse.GetValue(force));
             Console.WriteLine($"pruning {path} with {options.Criterion} ({PruneOptions.ScheduleName(options.ResolvedSchedule)}) to {options.Target}; output {outDir}");
 
-            return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(options.CurveImages), cancel), outDir);
+            return Execute(cancel => PruneJob.Run(path, parse.GetValue(data), options, outDir, new LineObserver(options.CurveImages), cancel), outDir, options.TestImages);
         });
         return command;
     }
 
     /// <summary>Runs the job with Ctrl+C wired to a checkpoint-and-stop; prints the table or how to resume.</summary>
-    private static int Execute(Func<CancellationToken, PruneReport> job, string outDir)
+    private static int Execute(Func<CancellationToken, PruneReport> job, string outDir, int testImages)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -144,7 +144,7 @@ internal static class PruneCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            Print(job(cancel.Token));
+            Print(job(cancel.Token), testImages);
             return 0;
         }
         catch (OperationCanceledException)
@@ -181,10 +181,12 @@ internal static class PruneCommand
         return result;
     }
 
-    private static void Print(PruneReport r)
+    private static void Print(PruneReport r, int testImages)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"(full test set)",-28}{"accuracy",10}{"params",14}{"MACs",16}");
+        // --test-images evaluates on a subset: the table says which images its accuracies are on.
+        string on = testImages > 0 ? $"(first {testImages:N0} test images)" : "(full test set)";
+        Console.WriteLine($"{on,-28}{"accuracy",10}{"params",14}{"MACs",16}");
         Console.WriteLine($"{"baseline",-28}{r.Baseline.Accuracy,10:P2}{r.Baseline.Params,14:N0}{r.Baseline.Macs,16:N0}");
         Console.WriteLine($"{"pruned, before fine-tuning",-28}{r.AccuracyBeforeFinetune,10:P2}");
         Console.WriteLine($"{"pruned, fine-tuned",-28}{r.Pruned.Accuracy,10:P2}{r.Pruned.Params,14:N0}{r.Pruned.Macs,16:N0}");

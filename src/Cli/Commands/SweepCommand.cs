@@ -51,10 +51,11 @@ internal static class SweepCommand
             loaded.Data.RequireFits(train, loaded.Path);
             loaded.Data.RequireFits(test, loaded.Path);
             int n = parse.GetValue(testImages);
-            if (n > 0 && n < test.Count) test = test.Subset(Enumerable.Range(0, n).ToArray(), $"{test.Name} (first {n})");
+            bool subset = n > 0 && n < test.Count;
+            if (subset) test = test.Subset(Enumerable.Range(0, n).ToArray(), $"{test.Name} (first {n})");
             var result = MaskingSweep.Run(loaded, train, test, names, list, options, line => Console.WriteLine(line));
             var files = SweepReport.Write(result, parse.GetValue(output)!, parse.GetValue(title)!);
-            Console.WriteLine($"baseline {result.BaselineAccuracy:P2}");
+            Console.WriteLine($"baseline {result.BaselineAccuracy:P2}" + (subset ? $" (accuracies on the first {n:N0} test images)" : ""));
             foreach (var curve in result.Curves)
                 Console.WriteLine($"{curve.Criterion,-20} " + string.Join("  ", curve.Points.Select(p => $"{p.Fraction:P0}: {p.Accuracy:P1}")));
             Console.WriteLine($"wrote {string.Join(", ", files)}");
