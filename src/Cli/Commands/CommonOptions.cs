@@ -24,7 +24,7 @@ internal static class CommonOptions
     public static Option<string> ModelFile() => new("--model")
     {
         HelpName = "FILE",
-        Description = "Model file (.safetensors) written by Standalone, or a PyTorch export with --arch.",
+        Description = "Model file: .safetensors written by Standalone, or a PyTorch state dict (.safetensors, or .pth/.pt saved by torch.save) with --arch.",
         DefaultValueFactory = _ => EvalCommand.DefaultModel,
     };
 

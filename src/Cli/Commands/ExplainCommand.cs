@@ -12,7 +12,7 @@ internal static class ExplainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { HelpName = "FILE", Description = "Model file (.safetensors) written by Standalone, or a PyTorch export with --arch.", DefaultValueFactory = _ => EvalCommand.DefaultModel };
+        var model = new Option<string>("--model") { HelpName = "FILE", Description = "Model file: .safetensors written by Standalone, or a PyTorch state dict (.safetensors, or .pth/.pt saved by torch.save) with --arch.", DefaultValueFactory = _ => EvalCommand.DefaultModel };
         var arch = CommonOptions.Architecture();
         var allowNonFinite = CommonOptions.AllowNonFinite();
         var dataset = new Option<string?>("--dataset") { HelpName = "NAME", Description = "Data set whose test split --index picks from, and whose statistics normalise inputs for a model file that records none (default: the model's)." };

@@ -49,15 +49,16 @@ public static class Checkpoint
     public static LoadedModel LoadModel(string path, string? architecture = null, bool allowNonFinite = false)
     {
         InputFile.Check(path, "model file");
-        using var file = SafeTensors.Read(path);
-        var weights = file.Tensors.Where(t => !t.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToList();
+        var (weights, metadata) = ReadWeights(path);
+        using var owner = new TensorList(weights);
         ModelSpec spec;
-        if (file.Metadata.TryGetValue(ModelKey, out string? json)) spec = ModelSpec.FromJson(json, path);
+        if (metadata.TryGetValue(ModelKey, out string? json)) spec = ModelSpec.FromJson(json, path);
         else if (architecture != null) spec = InferSpec(architecture, weights, path);
         else
-            throw new InvalidDataException($"model file {path} does not say which architecture it holds (no '{ModelKey}' metadata): " +
-                "it was not written by Standalone; name the architecture (--arch)");
-        DataInfo? data = file.Metadata.TryGetValue(DataKey, out string? dataJson) ? DataInfo.FromJson(dataJson, path) : null;
+            throw new InvalidDataException(metadata.Count == 0 && TorchCheckpoint.IsZip(path)
+                ? $"model file {path} is a PyTorch checkpoint, which does not record its architecture: name it with --arch (e.g. --arch resnet18)"
+                : $"model file {path} does not say which architecture it holds (no '{ModelKey}' metadata): it was not written by Standalone; name the architecture (--arch)");
+        DataInfo? data = metadata.TryGetValue(DataKey, out string? dataJson) ? DataInfo.FromJson(dataJson, path) : null;
         // Everything the network's size depends on is compared with the tensors before the network is built.
         ModelFileChecks.CheckSpec(spec, weights, path);
         data?.Check(spec, path);
@@ -73,7 +74,32 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"model file {path} does not fit {spec}: {e.Message}", e);
         }
-        return new LoadedModel(model, spec, data, file.Metadata, path);
+        return new LoadedModel(model, spec, data, metadata, path);
+    }
+
+    /// <summary>
+    /// The weights (optimizer state left out) and metadata of a model file: safetensors, or a PyTorch checkpoint
+    /// (.pth/.pt, the zip format; it has no metadata, so its architecture must be named).
+    /// </summary>
+    private static (List<(string Name, Tensor Value)> Weights, IReadOnlyDictionary<string, string> Metadata) ReadWeights(string path)
+    {
+        if (path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || TorchCheckpoint.IsZip(path))
+            return (TorchCheckpoint.Read(path), new Dictionary<string, string>());
+        var file = SafeTensors.Read(path);
+        var weights = new List<(string, Tensor)>();
+        foreach (var (name, tensor) in file.Tensors)
+            if (name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) tensor.Dispose();
+            else weights.Add((name, tensor));
+        return (weights, file.Metadata);
+    }
+
+    /// <summary>Disposes the tensors read from a file once they are copied into the model.</summary>
+    private sealed class TensorList(List<(string Name, Tensor Value)> tensors) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
     }
 
     /// <summary>
