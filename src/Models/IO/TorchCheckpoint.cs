@@ -289,7 +289,10 @@ public static class TorchCheckpoint
     /// </summary>
     private sealed class PickledOrderedDict : Hashtable
     {
-        // The name and signature are the unpickler's convention for BUILD.
+        // The name and signature are the unpickler's convention for BUILD, which finds the method by reflection.
+        [System.Diagnostics.CodeAnalysis.DynamicDependency(nameof(__setstate__), typeof(PickledOrderedDict))]
+        public PickledOrderedDict() { }
+
         public void __setstate__(Hashtable state) { }
     }
 
