@@ -19,6 +19,12 @@ public abstract class Optimizer
     /// <summary>The learning rate of the next step (schedules set it before each step).</summary>
     public double LearningRate { get; set; }
 
+    /// <summary>
+    /// Parameters the next steps leave exactly as they are — no gradient step, no weight decay, no momentum or
+    /// moment update (fine-tuning only a new classifier on a frozen, pretrained backbone).
+    /// </summary>
+    public ISet<Variable> Frozen { get; } = new HashSet<Variable>(ReferenceEqualityComparer.Instance);
+
     /// <summary>Number of steps taken (restored by checkpoints: AdamW's bias correction depends on it).</summary>
     public long StepCount { get; set; }
 
@@ -48,7 +54,7 @@ public abstract class Optimizer
         return t;
     }
 
-    /// <summary>Applies one update to every parameter that has a gradient.</summary>
+    /// <summary>Applies one update to every parameter that has a gradient and is not frozen.</summary>
     public void Step()
     {
         using (Grad.Disabled())
@@ -56,7 +62,7 @@ public abstract class Optimizer
         {
             StepCount++;
             foreach (var p in Parameters)
-                if (p.Grad != null) Update(p, p.Grad);
+                if (p.Grad != null && !Frozen.Contains(p)) Update(p, p.Grad);
         }
     }
 

@@ -36,12 +36,14 @@ internal static class TrainCommand
         var noFlip = new Option<bool>("--no-flip") { Description = "Turn off random horizontal flips." };
         var padTo = new Option<int?>("--pad-to") { HelpName = "S", Description = "Centre smaller images on an S×S canvas (default: 32 for a VGG with the CIFAR head, else none)." };
         var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Output directory (default runs/<timestamp>/): checkpoint.safetensors, model.safetensors, metrics.jsonl." };
+        var init = new Option<string?>("--init") { HelpName = "FILE", Description = "Start from pretrained weights (.safetensors, or a PyTorch .pth/.pt state dict) of the same --arch; a classifier sized for other classes starts fresh." };
+        var freeze = new Option<int>("--freeze-epochs") { HelpName = "N", Description = "With --init: train only the classifier for the first N epochs (the rest of the network frozen).", DefaultValueFactory = _ => d.FreezeEpochs };
         var resume = new Option<string?>("--resume") { HelpName = "DIR|FILE", Description = "Continue an interrupted run from its directory or checkpoint (its own options are used)." };
 
         var command = new Command("train", "Train a network on a data set, evaluating and checkpointing every epoch.")
         {
             model, shortcut, head, width, dataset, data, epochs, batch, lr, optimizer, momentum, decay, smoothing, schedule, warmup,
-            stepSize, milestones, gamma, seed, crop, noFlip, padTo, output, resume,
+            stepSize, milestones, gamma, seed, crop, noFlip, padTo, init, freeze, output, resume,
         };
         command.SetAction(parse =>
         {
@@ -94,7 +96,10 @@ internal static class TrainCommand
                     CropPadding = parse.GetValue(crop),
                     HorizontalFlip = !parse.GetValue(noFlip),
                     PadTo = pad,
+                    FreezeEpochs = parse.GetValue(freeze),
                 };
+                if (options.FreezeEpochs > 0 && parse.GetValue(init) == null)
+                    throw new ArgumentException("--freeze-epochs freezes pretrained weights: give them with --init FILE");
                 var (mean, std) = train.ChannelStatistics();
                 var info = new DataInfo
                 {
@@ -109,6 +114,7 @@ internal static class TrainCommand
                 if (File.Exists(Path.Combine(dir, Trainer.CheckpointFile)))
                     throw new ArgumentException($"{dir} already holds a training checkpoint: continue it with --resume {dir}, or choose another --out");
                 trainer = new Trainer(spec, info, train, test, options, dir, parse.GetValue(data));
+                if (parse.GetValue(init) is { } weights) Console.WriteLine(trainer.InitializeFrom(CommonOptions.ResolveModelPath(weights)));
                 Console.WriteLine($"training {spec} on {name} ({train.Count} images, {test.Count} test), " +
                     $"{trainer.Model.ParameterCount():N0} parameters, {options.Epochs} epochs of {options.BatchSize} → {dir}");
             }

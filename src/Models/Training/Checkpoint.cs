@@ -78,6 +78,16 @@ public static class Checkpoint
     }
 
     /// <summary>
+    /// The weights of a model file (safetensors or a PyTorch checkpoint), optimizer state left out, as (key, tensor)
+    /// on the CPU; the caller disposes them.
+    /// </summary>
+    public static List<(string Name, Tensor Value)> ReadStateDict(string path)
+    {
+        InputFile.Check(path, "model file");
+        return ReadWeights(path).Weights;
+    }
+
+    /// <summary>
     /// The weights (optimizer state left out) and metadata of a model file: safetensors, or a PyTorch checkpoint
     /// (.pth/.pt, the zip format; it has no metadata, so its architecture must be named).
     /// </summary>

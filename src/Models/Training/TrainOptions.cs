@@ -28,6 +28,8 @@ public sealed record TrainOptions
     /// <summary>Images smaller than this are centred on a zero canvas of this size (0: keep the size).</summary>
     public int PadTo { get; init; }
     public int EvalBatchSize { get; init; } = 256;
+    /// <summary>Epochs (from the first) during which only the classifier learns: the rest of the network is frozen.</summary>
+    public int FreezeEpochs { get; init; }
 
     public static IReadOnlyList<string> Optimizers { get; } = ["sgd", "nesterov", "adamw"];
     public static IReadOnlyList<string> Schedules { get; } = ["cosine", "step", "multistep", "constant"];
@@ -52,6 +54,7 @@ public sealed record TrainOptions
         Require(Schedule != "multistep" || Milestones.Length > 0, "--schedule multistep needs --milestones");
         Require(CropPadding >= 0, $"--crop-padding must not be negative, got {CropPadding}");
         Require(PadTo >= 0, $"--pad-to must not be negative, got {PadTo}");
+        Require(FreezeEpochs >= 0 && FreezeEpochs <= Epochs, $"--freeze-epochs must be in [0, epochs], got {FreezeEpochs}");
     }
 
     internal Optimizer CreateOptimizer(IEnumerable<Variable> parameters) => Optimizer switch

@@ -121,6 +121,57 @@ public sealed class Trainer
         return (spec, data, state);
     }
 
+    /// <summary>
+    /// Starts a new run from pretrained weights (transfer learning): every tensor of the file is loaded, except a
+    /// classifier whose shape differs because the data has another number of classes — that one keeps its fresh
+    /// initialisation. Anything else that does not fit (another architecture, other input channels) is an error.
+    /// Returns one line saying what was loaded and what starts fresh.
+    /// </summary>
+    public string InitializeFrom(string path)
+    {
+        if (_restored || _state.Step > 0) throw new InvalidOperationException("pretrained weights initialise a new run, not one under way");
+        var weights = Checkpoint.ReadStateDict(path);
+        try
+        {
+            ModelFileChecks.CheckFinite(weights, path);
+            var file = weights.ToDictionary(t => t.Name, t => t.Value, StringComparer.Ordinal);
+            var head = Classifier();
+            var own = Model.StateDict().ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
+            var fresh = head.Where(k => file.TryGetValue(k, out var t) && t.Shape != own[k].Shape).ToList();
+            var problems = own.Where(e => !fresh.Contains(e.Key) && (!file.TryGetValue(e.Key, out var t) || t.Shape != e.Value.Shape))
+                .Select(e => file.TryGetValue(e.Key, out var t) ? $"'{e.Key}' is {t.Shape} there, {e.Value.Shape} here" : $"'{e.Key}' is missing")
+                .Concat(file.Keys.Where(k => !own.ContainsKey(k)).Select(k => $"'{k}' is not part of {Spec.Architecture}")).ToList();
+            if (problems.Count > 0)
+                throw new InvalidDataException($"--init {path} does not fit {Spec}: {string.Join("; ", problems.Take(3))}" +
+                    (problems.Count > 3 ? $" (+{problems.Count - 3} more)" : "") +
+                    (problems.Any(p => p.Contains("conv1.weight") || p.Contains("features.0.weight")) ? " (do the data's channels match what the weights were trained on?)" : ""));
+            Model.LoadStateDict(file.Where(e => !fresh.Contains(e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal), strict: false);
+            return $"initialised {own.Count - fresh.Count} of {own.Count} tensors from {path}" +
+                (fresh.Count > 0 ? $"; the classifier ({string.Join(", ", fresh)}) starts fresh for {Spec.NumClasses} classes" : "");
+        }
+        finally
+        {
+            foreach (var (_, t) in weights) t.Dispose();
+        }
+    }
+
+    /// <summary>The state-dict keys of the network's last linear layer: the classifier that transfer learning replaces.</summary>
+    private List<string> Classifier()
+    {
+        var (name, layer) = Model.NamedModules().Last(m => m.Module is Linear);
+        return layer.NamedParameters(name).Select(p => p.Name).ToList();
+    }
+
+    /// <summary>Freezes every parameter but the classifier's while epoch ≤ FreezeEpochs; thaws them after.</summary>
+    private void ApplyFreeze(int epoch)
+    {
+        _optimizer.Frozen.Clear();
+        if (epoch > Options.FreezeEpochs) return;
+        var head = Classifier().ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, parameter) in Model.NamedParameters())
+            if (!head.Contains(name)) _optimizer.Frozen.Add(parameter);
+    }
+
     /// <summary>Continues from a checkpoint of this same run: weights, optimizer state and position.</summary>
     public void Restore(string checkpointPath)
     {
@@ -157,6 +208,7 @@ public sealed class Trainer
         while (_state.Epoch < Options.Epochs)
         {
             int epoch = _state.Epoch + 1;
+            ApplyFreeze(epoch);
             observer.EpochStarted(epoch, Options.Epochs, batches, _state.Batch);
             var clock = Stopwatch.StartNew();
             double secondsBefore = _state.EpochSeconds, lossSum = _state.EpochLossSum;
