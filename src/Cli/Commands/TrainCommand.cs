@@ -37,13 +37,14 @@ internal static class TrainCommand
         var padTo = new Option<int?>("--pad-to") { HelpName = "S", Description = "Centre smaller images on an S×S canvas (default: 32 for a VGG with the CIFAR head, else none)." };
         var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Output directory (default runs/<timestamp>/): checkpoint.safetensors, model.safetensors, metrics.jsonl." };
         var init = new Option<string?>("--init") { HelpName = "FILE", Description = "Start from pretrained weights (.safetensors, or a PyTorch .pth/.pt state dict) of the same --arch; a classifier sized for other classes starts fresh." };
+        var normalize = new Option<string>("--normalize") { HelpName = "data|imagenet", Description = "Input normalisation: the training split's own statistics, or ImageNet's (what pretrained torchvision weights expect).", DefaultValueFactory = _ => "data" };
         var freeze = new Option<int>("--freeze-epochs") { HelpName = "N", Description = "With --init: train only the classifier for the first N epochs (the rest of the network frozen).", DefaultValueFactory = _ => d.FreezeEpochs };
         var resume = new Option<string?>("--resume") { HelpName = "DIR|FILE", Description = "Continue an interrupted run from its directory or checkpoint (its own options are used)." };
 
         var command = new Command("train", "Train a network on a data set, evaluating and checkpointing every epoch.")
         {
             model, shortcut, head, width, dataset, data, epochs, batch, lr, optimizer, momentum, decay, smoothing, schedule, warmup,
-            stepSize, milestones, gamma, seed, crop, noFlip, padTo, init, freeze, output, resume,
+            stepSize, milestones, gamma, seed, crop, noFlip, padTo, init, freeze, normalize, output, resume,
         };
         command.SetAction(parse =>
         {
@@ -100,7 +101,7 @@ internal static class TrainCommand
                 };
                 if (options.FreezeEpochs > 0 && parse.GetValue(init) == null)
                     throw new ArgumentException("--freeze-epochs freezes pretrained weights: give them with --init FILE");
-                var (mean, std) = train.ChannelStatistics();
+                var (mean, std) = DataInfo.Normalization(parse.GetValue(normalize)!, train);
                 var info = new DataInfo
                 {
                     Dataset = name,

@@ -16,6 +16,21 @@ public sealed record DataInfo
     public required int[] Input { get; init; }
     public required string[] Classes { get; init; }
 
+    /// <summary>The normalisation torchvision's ImageNet models were trained with (RGB, pixels scaled to [0, 1]).</summary>
+    public static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f], ImageNetStd = [0.229f, 0.224f, 0.225f];
+
+    /// <summary>
+    /// The mean and standard deviation a named preset gives: "data" (the training split's own statistics) or
+    /// "imagenet" (what pretrained torchvision weights expect; RGB data only).
+    /// </summary>
+    public static (float[] Mean, float[] Std) Normalization(string preset, ImageDataset train) => preset switch
+    {
+        "data" => train.ChannelStatistics(),
+        "imagenet" when train.Channels == 3 => (ImageNetMean, ImageNetStd),
+        "imagenet" => throw new ArgumentException($"--normalize imagenet is for RGB images; {train.Name} has {train.Channels} channel(s) (use --normalize data)"),
+        _ => throw new ArgumentException($"--normalize must be data or imagenet, got '{preset}'"),
+    };
+
     public string ToJson() => MetadataJson.Write(this);
 
     public static DataInfo FromJson(string json, string source) => MetadataJson.Read<DataInfo>(json, source, "data description");
