@@ -34,10 +34,10 @@ public sealed class Rng
         set
         {
             var words = new ulong[4];
-            if (value is not { Length: 4 } || !value.All(w => w != null && w.Length is > 0 and <= 16 &&
-                    ulong.TryParse(w, System.Globalization.NumberStyles.AllowHexSpecifier, null, out _)))
-                throw new InvalidDataException($"a generator state must be four hexadecimal words of up to 16 digits, got [{string.Join(", ", value ?? [])}]");
-            for (int i = 0; i < 4; i++) words[i] = ulong.Parse(value[i], System.Globalization.NumberStyles.AllowHexSpecifier);
+            for (int i = 0; i < 4; i++)
+                if (value is not { Length: 4 } || value[i] is not { Length: > 0 and <= 16 } word ||
+                    !ulong.TryParse(word, System.Globalization.NumberStyles.AllowHexSpecifier, null, out words[i]))
+                    throw new InvalidDataException($"a generator state must be four hexadecimal words of up to 16 digits, got [{string.Join(", ", value ?? [])}]");
             if ((words[0] | words[1] | words[2] | words[3]) == 0) throw new InvalidDataException("a generator state of four zero words never leaves zero");
             (_s0, _s1, _s2, _s3) = (words[0], words[1], words[2], words[3]);
         }

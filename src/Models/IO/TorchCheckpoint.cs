@@ -314,10 +314,12 @@ public static class TorchCheckpoint
             {
                 if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
                 {
+                    // Numbers compare by length once leading zeros are gone, then digit by digit.
                     int si = i, sj = j;
                     while (i < x.Length && char.IsAsciiDigit(x[i])) i++;
                     while (j < y.Length && char.IsAsciiDigit(y[j])) j++;
-                    int c = decimal.Parse(x.AsSpan(si, Math.Min(i - si, 28))).CompareTo(decimal.Parse(y.AsSpan(sj, Math.Min(j - sj, 28))));
+                    ReadOnlySpan<char> left = x.AsSpan(si, i - si).TrimStart('0'), right = y.AsSpan(sj, j - sj).TrimStart('0');
+                    int c = left.Length != right.Length ? left.Length.CompareTo(right.Length) : left.SequenceCompareTo(right);
                     if (c != 0) return c;
                 }
                 else

@@ -48,15 +48,20 @@ public static class ModelFileChecks
         foreach (var (name, tensor) in weights)
         {
             if (!tensor.DType.IsFloat() || tensor.Numel == 0) continue;
-            double[] values = tensor.DType == DType.Float64 ? tensor.ToArray<double>() : Array.ConvertAll(tensor.ToArray<float>(), v => (double)v);
-            int bad = Array.FindIndex(values, v => !double.IsFinite(v));
-            if (bad >= 0)
-                throw new InvalidDataException($"model file {path}: '{name}' holds {values[bad]} at element {bad} (weights must be finite; " +
-                    "pass --allow-non-finite to load it anyway)");
-            if (name.EndsWith(".running_var", StringComparison.Ordinal) && Array.FindIndex(values, v => v < 0) is var negative and >= 0)
-                throw new InvalidDataException($"model file {path}: '{name}' holds the negative variance {values[negative]} at element {negative} " +
-                    "(pass --allow-non-finite to load it anyway)");
+            bool variance = name.EndsWith(".running_var", StringComparison.Ordinal);
+            var (at, value) = tensor.DType == DType.Float64 ? FirstBad(tensor.ToArray<double>(), variance) : FirstBad(tensor.ToArray<float>(), variance);
+            if (at >= 0)
+                throw new InvalidDataException($"model file {path}: '{name}' holds {(double.IsFinite(value) ? $"the negative variance {value}" : value)} at element {at} " +
+                    "(weights must be finite and variances non-negative; eval, info, explain and export load it anyway with --allow-non-finite)");
         }
+    }
+
+    /// <summary>The first element that is not finite (or, for a variance, negative) and its value; (-1, 0) when there is none.</summary>
+    private static (int At, double Value) FirstBad<T>(T[] values, bool variance) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!T.IsFinite(values[i]) || variance && T.IsNegative(values[i])) return (i, double.CreateChecked(values[i]));
+        return (-1, 0);
     }
 
     /// <summary>Throws InvalidDataException unless a data description is in range and fits the model's description.</summary>
