@@ -1,8 +1,6 @@
 // Harness families for data sets: IDX (gzip'd and raw), PNG image folders and CIFAR-10 binaries, each evaluated by a
 // model made for the unmutated data.
-using System.Buffers.Binary;
 using Standalone.Models.Data;
-using Standalone.Models.Zoo;
 using Standalone.Tests.Data;
 
 namespace Standalone.Tests.Hostile;

@@ -5,12 +5,9 @@
 // accepted where it must be refused, and prints its counts (the README reports them).
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Standalone.Cli;
 using Standalone.Models.Data;
 using Standalone.Models.Training;
 using Standalone.Models.Zoo;
-using Standalone.Pruning;
-using Standalone.Pruning.Schedules;
 using Standalone.Tests.Support;
 
 namespace Standalone.Tests.Hostile;
